@@ -1,0 +1,39 @@
+# poetry-wheelmirror developer entry points. Everything installs into ./.venv.
+PYTHON ?= python3.11
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test test-fast test-slow lint bench soak clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev,server]'
+	touch $(STAMP)
+
+## demo: build a local mirror from real PyPI sdists and install from it with Poetry, pip and uv
+demo: $(STAMP)
+	$(BIN)/python -m demo.run
+
+## test: lint, type-check and run the default test suite (unit + end-to-end, no slow tests)
+test: $(STAMP) lint
+	$(BIN)/python -m pytest -m "not slow"
+
+## test-fast: unit tests only
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow and not e2e"
+
+## test-slow: the long tests (grpcio build, load soak)
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -m slow
+
+lint: $(STAMP)
+	$(BIN)/ruff check poetry_wheelmirror pip_shim tests bench
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.report
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist

@@ -1,0 +1,1 @@
+"""The ``wheelmirror`` command line: only this layer prints and exits."""

@@ -1,0 +1,85 @@
+"""``wheelmirror select NAME==VERSION``: which mirror wheel an interpreter would get."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from packaging.requirements import InvalidRequirement
+from packaging.requirements import Requirement
+
+from poetry_wheelmirror.cli.common import add_client_options
+from poetry_wheelmirror.cli.common import add_mirror_url_option
+from poetry_wheelmirror.cli.common import make_client
+from poetry_wheelmirror.config import mirror_url
+from poetry_wheelmirror.errors import ConfigError
+from poetry_wheelmirror.errors import NoCompatibleWheelError
+from poetry_wheelmirror.mirror_client import MirrorReader
+from poetry_wheelmirror.selection import PLATFORM_ALIASES
+from poetry_wheelmirror.selection import rank_wheels
+from poetry_wheelmirror.selection import select_wheel
+from poetry_wheelmirror.selection import supported_tags
+
+__all__ = ["parse_pin", "register"]
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser(
+        "select",
+        help="show which mirror wheel an interpreter and platform would get",
+        description=(
+            "Print the mirror wheel pip would pick for NAME==VERSION on the given Python and "
+            "platform (default: this interpreter), or say why none fits."
+        ),
+    )
+    parser.add_argument("pin", metavar="NAME==VERSION")
+    add_mirror_url_option(parser)
+    parser.add_argument(
+        "--manifest", dest="mirror", metavar="URL", help="same as --mirror (mirror base URL)"
+    )
+    parser.add_argument(
+        "--platform",
+        metavar="P",
+        help="platform tag such as macosx_11_0_arm64 or manylinux_2_28_aarch64, or one of "
+        + ", ".join(sorted(PLATFORM_ALIASES)),
+    )
+    parser.add_argument("--python", metavar="X.Y", help="CPython version (default: this one)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="list every candidate")
+    add_client_options(parser)
+    parser.set_defaults(handler=_select)
+
+
+def parse_pin(pin: str) -> tuple[str, str]:
+    """Split ``NAME==VERSION``; ConfigError for anything else."""
+    try:
+        req = Requirement(pin)
+    except InvalidRequirement:
+        req = None
+    specs = list(req.specifier) if req else []
+    if req is None or len(specs) != 1 or specs[0].operator not in ("==", "==="):
+        msg = f"expected NAME==VERSION, got {pin!r}"
+        raise ConfigError(msg)
+    return req.name, specs[0].version
+
+
+def _select(args: argparse.Namespace) -> int:
+    name, version = parse_pin(args.pin)
+    reader = MirrorReader(mirror_url(args.mirror), make_client(args))
+    doc = reader.package(name)
+    if doc is None:
+        msg = f"{name} is not on the mirror {reader.base_url}"
+        raise NoCompatibleWheelError(msg)
+    entry = doc.entry_for(version)
+    if entry is None:
+        msg = f"the mirror has no {name} {version} (it has: {', '.join(doc.versions) or 'none'})"
+        raise NoCompatibleWheelError(msg)
+    tags = supported_tags(args.python, args.platform)
+    python = args.python or "{}.{}.{}".format(*sys.version_info[:3])
+    if args.verbose:
+        for candidate in rank_wheels(entry.wheels, tags, python):
+            print(f"  {candidate.wheel.filename}: {candidate.reason}")
+    wheel = select_wheel(entry.wheels, tags, python)
+    print(wheel.filename)
+    print(f"  url: {reader.wheel_url(name, wheel)}")
+    print(f"  sha256: {wheel.sha256}")
+    return 0

@@ -1,0 +1,367 @@
+"""Cached HTTP client: timeouts, bounded retries, ETag/Last-Modified revalidation, offline fallback.
+
+The cache keeps one body and one metadata file per URL. Both are written to a temporary
+file and renamed into place, and the metadata records the body's sha256, so a reader
+racing a writer (two ``poetry install`` runs at once) sees either a whole old entry, a
+whole new one, or a mismatch it treats as a miss: never a torn file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import sys
+import tempfile
+import time
+import urllib.parse
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+from typing import Any
+
+from poetry_wheelmirror import __version__
+from poetry_wheelmirror.errors import FetchError
+from poetry_wheelmirror.errors import HashMismatchError
+from poetry_wheelmirror.urls import url_scheme_problem
+from poetry_wheelmirror.urls import url_to_path
+
+if TYPE_CHECKING:
+    import requests
+
+__all__ = ["CachedClient", "FetchResult", "atomic_write", "default_cache_dir"]
+
+USER_AGENT = f"poetry-wheelmirror/{__version__}"
+_RETRY_STATUSES = frozenset({500, 502, 503, 504})
+_MAX_REDIRECTS = 5
+_MAX_RETRY_AFTER = 5.0
+
+
+def default_cache_dir() -> Path:
+    """``$WHEELMIRROR_CACHE_DIR``, else the platform's user cache folder."""
+    env = os.environ.get("WHEELMIRROR_CACHE_DIR")
+    if env:
+        return Path(env)
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Caches" / "wheelmirror"
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "wheelmirror"
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write *data* to *path* via a temporary file in the same folder and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """A fetched body and where it came from."""
+
+    url: str
+    body: bytes
+    from_cache: bool = False
+    stale: bool = False
+
+
+def _warn_stderr(message: str) -> None:
+    print(f"wheelmirror: warning: {message}", file=sys.stderr)
+
+
+class CachedClient:
+    """GET documents and download files with the project's network rules.
+
+    * https anywhere, plain http only on loopback (also for every redirect hop), ``file:``
+      read directly;
+    * (connect, read) timeouts plus an overall deadline per request, so a stalled
+      server cannot hang an install;
+    * up to *retries* retries on connection errors and 5xx, honouring ``Retry-After``
+      up to a few seconds;
+    * cached bodies are reused for *max_age* seconds, then revalidated with
+      ``If-None-Match``/``If-Modified-Since``; when the network fails, a cached copy
+      is served with one warning.
+    """
+
+    def __init__(
+        self,
+        cache_dir: Path | None = None,
+        *,
+        max_age: float = 600.0,
+        timeout: tuple[float, float] = (5.0, 15.0),
+        deadline: float = 60.0,
+        retries: int = 2,
+        offline: bool = False,
+        warn: Callable[[str], None] = _warn_stderr,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.cache_dir = cache_dir
+        self.max_age = max_age
+        self.timeout = timeout
+        self.deadline = deadline
+        self.retries = retries
+        self.offline = offline
+        self.warn = warn
+        self._session = session
+        self._warned: set[str] = set()
+
+    # -- public API ---------------------------------------------------------------------
+
+    def get(
+        self, url: str, *, max_bytes: int = 16 * 1024 * 1024, revalidate: bool = False
+    ) -> FetchResult:
+        """The body at *url*, from the cache when fresh; FetchError when it cannot be had."""
+        self._check_scheme(url)
+        if url.startswith("file:"):
+            return FetchResult(url=url, body=self._read_file(url, max_bytes))
+        meta, body = self._cache_load(url)
+        fresh = meta is not None and time.time() - float(meta.get("fetched_at", 0)) < self.max_age
+        if body is not None and fresh and not revalidate and not self.offline:
+            return FetchResult(url=url, body=body, from_cache=True)
+        if self.offline:
+            if body is not None:
+                return FetchResult(url=url, body=body, from_cache=True, stale=True)
+            msg = f"offline and not cached: {url}"
+            raise FetchError(msg)
+        headers = {}
+        if body is not None and meta is not None:
+            if meta.get("etag"):
+                headers["If-None-Match"] = str(meta["etag"])
+            if meta.get("last_modified"):
+                headers["If-Modified-Since"] = str(meta["last_modified"])
+        try:
+            status, resp_headers, new_body = self._request(url, headers, max_bytes)
+        except FetchError as e:
+            if body is not None:
+                self._warn_once(url, f"{e}; using the cached copy")
+                return FetchResult(url=url, body=body, from_cache=True, stale=True)
+            raise
+        if status == 304 and body is not None:
+            # A 304 may omit the validators: keep the ones the cached copy came with.
+            kept = (
+                {
+                    "ETag": str(meta.get("etag", "")),
+                    "Last-Modified": str(meta.get("last_modified", "")),
+                }
+                if meta
+                else {}
+            )
+            self._cache_store(url, body, {**kept, **resp_headers})
+            return FetchResult(url=url, body=body, from_cache=True)
+        self._cache_store(url, new_body, resp_headers)
+        return FetchResult(url=url, body=new_body)
+
+    def download(self, url: str, dest: Path, *, sha256: str, max_bytes: int = 2 * 1024**3) -> Path:
+        """Stream *url* to *dest*, verify *sha256*, and only then move it into place."""
+        self._check_scheme(url)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+        tmp = Path(tmp_name)
+        digest = hashlib.sha256()
+        try:
+            with os.fdopen(fd, "wb") as out:
+                if url.startswith("file:"):
+                    data = self._read_file(url, max_bytes)
+                    digest.update(data)
+                    out.write(data)
+                else:
+                    self._stream(url, out, digest, max_bytes)
+            if digest.hexdigest() != sha256:
+                msg = f"sha256 mismatch for {url}: expected {sha256}, got {digest.hexdigest()}"
+                raise HashMismatchError(msg)
+            os.replace(tmp, dest)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            raise
+        return dest
+
+    # -- network ------------------------------------------------------------------------
+
+    def _session_obj(self) -> requests.Session:
+        if self._session is None:
+            import requests  # imported lazily: the plugin must load fast
+
+            session = requests.Session()
+            session.headers["User-Agent"] = USER_AGENT
+            self._session = session
+        return self._session
+
+    def _check_scheme(self, url: str) -> None:
+        problem = url_scheme_problem(url)
+        if problem:
+            raise FetchError(problem)
+
+    def _read_file(self, url: str, max_bytes: int) -> bytes:
+        path = url_to_path(url)
+        try:
+            size = path.stat().st_size
+            if size > max_bytes:
+                msg = f"{url} is {size} bytes, over the {max_bytes}-byte limit"
+                raise FetchError(msg)
+            return path.read_bytes()
+        except FileNotFoundError:
+            msg = f"not found: {path}"
+            raise FetchError(msg) from None
+        except OSError as e:
+            msg = f"cannot read {path}: {e.strerror}"
+            raise FetchError(msg) from None
+
+    def _open(self, url: str, headers: dict[str, str]) -> requests.Response:
+        """Open *url* following redirects by hand (each hop must pass the scheme rule),
+        retrying connection errors and 5xx."""
+        import requests
+
+        session = self._session_obj()
+        attempt = 0
+        current = url
+        redirects = 0
+        while True:
+            try:
+                response = session.get(
+                    current,
+                    headers=headers,
+                    timeout=self.timeout,
+                    stream=True,
+                    allow_redirects=False,
+                )
+            except requests.exceptions.Timeout:
+                error = f"timed out fetching {current}"
+                response = None
+            except requests.exceptions.RequestException as e:
+                error = f"cannot reach {urllib.parse.urlsplit(current).netloc}: {type(e).__name__}"
+                response = None
+            if response is not None:
+                if response.is_redirect and redirects < _MAX_REDIRECTS:
+                    target = urllib.parse.urljoin(current, response.headers.get("Location", ""))
+                    response.close()
+                    problem = url_scheme_problem(target)
+                    if problem:
+                        msg = f"refused redirect from {current}: {problem}"
+                        raise FetchError(msg)
+                    current = target
+                    redirects += 1
+                    continue
+                if response.status_code not in _RETRY_STATUSES:
+                    return response
+                error = f"HTTP {response.status_code} from {current}"
+                retry_after = response.headers.get("Retry-After", "")
+                response.close()
+            else:
+                retry_after = ""
+            if attempt >= self.retries:
+                raise FetchError(error)
+            attempt += 1
+            delay = 0.2 * 2**attempt
+            if retry_after.isdigit():
+                delay = min(float(retry_after), _MAX_RETRY_AFTER)
+            time.sleep(delay)
+
+    def _request(
+        self, url: str, headers: dict[str, str], max_bytes: int
+    ) -> tuple[int, dict[str, str], bytes]:
+        response = self._open(url, headers)
+        with response:
+            if response.status_code == 304:
+                return 304, dict(response.headers), b""
+            if response.status_code != 200:
+                msg = f"HTTP {response.status_code} from {response.url}"
+                raise FetchError(msg)
+            chunks = []
+            total = 0
+            for chunk in self._iter_body(response, max_bytes):
+                chunks.append(chunk)
+                total += len(chunk)
+            return 200, dict(response.headers), b"".join(chunks)
+
+    def _iter_body(self, response: requests.Response, max_bytes: int) -> Any:
+        import requests
+
+        started = time.monotonic()
+        total = 0
+        try:
+            for chunk in response.iter_content(chunk_size=64 * 1024):
+                total += len(chunk)
+                if total > max_bytes:
+                    msg = f"{response.url} is larger than the {max_bytes}-byte limit"
+                    raise FetchError(msg)
+                if time.monotonic() - started > self.deadline:
+                    msg = f"{response.url} took longer than {self.deadline:.0f} s"
+                    raise FetchError(msg)
+                yield chunk
+        except requests.exceptions.RequestException as e:
+            msg = f"download of {response.url} broke off: {type(e).__name__}"
+            raise FetchError(msg) from None
+        expected = response.headers.get("Content-Length")
+        encoded = response.headers.get("Content-Encoding", "identity")
+        if expected and expected.isdigit() and encoded == "identity" and total < int(expected):
+            msg = f"download of {response.url} was truncated ({total} of {expected} bytes)"
+            raise FetchError(msg)
+
+    def _stream(self, url: str, out: Any, digest: Any, max_bytes: int) -> None:
+        response = self._open(url, {})
+        with response:
+            if response.status_code != 200:
+                msg = f"HTTP {response.status_code} from {response.url}"
+                raise FetchError(msg)
+            for chunk in self._iter_body(response, max_bytes):
+                digest.update(chunk)
+                out.write(chunk)
+
+    # -- cache --------------------------------------------------------------------------
+
+    def _cache_paths(self, url: str) -> tuple[Path, Path] | None:
+        if self.cache_dir is None:
+            return None
+        key = hashlib.sha256(url.encode()).hexdigest()
+        folder = self.cache_dir / "http" / key[:2]
+        return folder / f"{key}.body", folder / f"{key}.json"
+
+    def _cache_load(self, url: str) -> tuple[dict[str, Any] | None, bytes | None]:
+        paths = self._cache_paths(url)
+        if paths is None:
+            return None, None
+        body_path, meta_path = paths
+        try:
+            meta = json.loads(meta_path.read_bytes())
+            body = body_path.read_bytes()
+        except (OSError, ValueError):
+            return None, None
+        if not isinstance(meta, dict) or meta.get("sha256") != hashlib.sha256(body).hexdigest():
+            return None, None  # torn by a concurrent writer, or damaged: a miss
+        return meta, body
+
+    def _cache_store(self, url: str, body: bytes, headers: dict[str, str]) -> None:
+        paths = self._cache_paths(url)
+        if paths is None:
+            return
+        body_path, meta_path = paths
+        lower = {k.lower(): v for k, v in headers.items()}
+        meta = {
+            "url": url,
+            "fetched_at": time.time(),
+            "etag": lower.get("etag", ""),
+            "last_modified": lower.get("last-modified", ""),
+            "sha256": hashlib.sha256(body).hexdigest(),
+        }
+        try:
+            atomic_write(body_path, body)
+            atomic_write(meta_path, json.dumps(meta).encode())
+        except OSError as e:
+            self._warn_once("cache", f"cannot write the cache at {self.cache_dir}: {e.strerror}")
+
+    def _warn_once(self, key: str, message: str) -> None:
+        if key not in self._warned:
+            self._warned.add(key)
+            self.warn(message)

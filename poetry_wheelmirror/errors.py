@@ -1,0 +1,78 @@
+"""One small exception hierarchy; only the CLI layer turns these into exit codes."""
+
+from __future__ import annotations
+
+__all__ = [
+    "BuildError",
+    "ConfigError",
+    "FetchError",
+    "HashMismatchError",
+    "ManifestError",
+    "NoCompatibleWheelError",
+    "PublishError",
+    "RecipeError",
+    "WheelmirrorError",
+]
+
+
+class WheelmirrorError(Exception):
+    """Base of every error this project raises on purpose; the message is one line."""
+
+    exit_code = 1
+
+
+class ManifestError(WheelmirrorError):
+    """A manifest document is malformed, of another schema, or inconsistent."""
+
+    exit_code = 3
+
+    def __init__(
+        self, message: str, *, field: str | None = None, source: str | None = None
+    ) -> None:
+        self.field = field
+        self.source = source
+        where = f"{source}: " if source else ""
+        at = f"{field}: " if field else ""
+        super().__init__(f"{where}{at}{message}")
+
+
+class FetchError(WheelmirrorError):
+    """A document or file could not be fetched (network, HTTP status, refused scheme)."""
+
+    exit_code = 4
+
+
+class HashMismatchError(WheelmirrorError):
+    """Bytes did not match the sha256 that names them."""
+
+    exit_code = 5
+
+
+class NoCompatibleWheelError(WheelmirrorError):
+    """No wheel fits the requested interpreter and platform."""
+
+    exit_code = 6
+
+
+class ConfigError(WheelmirrorError):
+    """A setting (CLI flag, environment variable, config file) is invalid."""
+
+    exit_code = 2
+
+
+class RecipeError(WheelmirrorError):
+    """A build recipe is malformed."""
+
+    exit_code = 3
+
+
+class BuildError(WheelmirrorError):
+    """A wheel build failed; the mirror is left as it was."""
+
+    exit_code = 7
+
+
+class PublishError(WheelmirrorError):
+    """Publishing would overwrite or conflict with an existing file, or the upload failed."""
+
+    exit_code = 8

@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.support.passthrough import PassthroughIndex
+from tests.support.passthrough import serve_passthrough
+
+
+@pytest.fixture(scope="session")
+def pypi_index() -> Iterator[PassthroughIndex]:
+    """A loopback PEP 503 index passing PyPI's simple pages through (see its module)."""
+    with serve_passthrough() as state:
+        yield state
