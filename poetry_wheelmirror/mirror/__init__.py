@@ -1,0 +1,3 @@
+"""Mirror side: recipes, planning, building, publishing and the static index."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""The Poetry plugin: Poetry internals live in poetry_internals.py only."""
+
+from __future__ import annotations
