@@ -119,13 +119,23 @@ class CachedClient:
     # -- public API ---------------------------------------------------------------------
 
     def get(
-        self, url: str, *, max_bytes: int = 16 * 1024 * 1024, revalidate: bool = False
+        self,
+        url: str,
+        *,
+        max_bytes: int = 16 * 1024 * 1024,
+        revalidate: bool = False,
+        accept: str | None = None,
     ) -> FetchResult:
-        """The body at *url*, from the cache when fresh; FetchError when it cannot be had."""
+        """The body at *url*, from the cache when fresh; FetchError when it cannot be had.
+
+        *accept* is sent as the ``Accept`` header (content negotiation, e.g. PEP 691 JSON);
+        it is part of the cache key, so two representations of one URL never mix.
+        """
         self._check_scheme(url)
         if url.startswith("file:"):
             return FetchResult(url=url, body=self._read_file(url, max_bytes))
-        meta, body = self._cache_load(url)
+        key = url if accept is None else f"{url}\nAccept: {accept}"
+        meta, body = self._cache_load(key)
         fresh = meta is not None and time.time() - float(meta.get("fetched_at", 0)) < self.max_age
         if body is not None and fresh and not revalidate and not self.offline:
             return FetchResult(url=url, body=body, from_cache=True)
@@ -134,7 +144,7 @@ class CachedClient:
                 return FetchResult(url=url, body=body, from_cache=True, stale=True)
             msg = f"offline and not cached: {url}"
             raise FetchError(msg)
-        headers = {}
+        headers = {} if accept is None else {"Accept": accept}
         if body is not None and meta is not None:
             if meta.get("etag"):
                 headers["If-None-Match"] = str(meta["etag"])
@@ -157,9 +167,9 @@ class CachedClient:
                 if meta
                 else {}
             )
-            self._cache_store(url, body, {**kept, **resp_headers})
+            self._cache_store(key, body, {**kept, **resp_headers})
             return FetchResult(url=url, body=body, from_cache=True)
-        self._cache_store(url, new_body, resp_headers)
+        self._cache_store(key, new_body, resp_headers)
         return FetchResult(url=url, body=new_body)
 
     def download(self, url: str, dest: Path, *, sha256: str, max_bytes: int = 2 * 1024**3) -> Path:

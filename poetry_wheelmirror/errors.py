@@ -67,9 +67,20 @@ class RecipeError(WheelmirrorError):
 
 
 class BuildError(WheelmirrorError):
-    """A wheel build failed; the mirror is left as it was."""
+    """A wheel build failed; the mirror is left as it was.
+
+    *log_path* names the full build log and *log_tail* holds its last lines, so the CLI
+    can show them while the message itself stays one line.
+    """
 
     exit_code = 7
+
+    def __init__(
+        self, message: str, *, log_path: str | None = None, log_tail: tuple[str, ...] = ()
+    ) -> None:
+        self.log_path = log_path
+        self.log_tail = log_tail
+        super().__init__(message)
 
 
 class PublishError(WheelmirrorError):
