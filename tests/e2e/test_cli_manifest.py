@@ -1,0 +1,95 @@
+"""`wheelmirror manifest check` as a user runs it: on files, directories and served URLs."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.cli import run_wheelmirror
+
+pytestmark = pytest.mark.e2e
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "manifests"
+BAD = sorted(p for p in (FIXTURES / "bad").iterdir() if p.is_dir())
+
+
+@pytest.fixture(scope="module")
+def served_fixtures() -> Iterator[str]:
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(FIXTURES))
+    handler.log_message = lambda *a: None  # type: ignore[method-assign, assignment]
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+@pytest.mark.parametrize(
+    "target",
+    [lambda: str(FIXTURES / "good"), lambda: str(FIXTURES / "good" / "manifest.json")],
+    ids=["directory", "root-file"],
+)
+def test_accepts_the_example_mirror(target, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    result = run_wheelmirror("manifest", "check", target(), "--cache-dir", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert "ok: " in result.stdout
+    assert "2 package(s), 2 version(s), 4 wheel(s)" in result.stdout
+
+
+def test_accepts_the_example_over_http(served_fixtures: str, tmp_path: Path) -> None:
+    for target in (f"{served_fixtures}/good/", f"{served_fixtures}/good/manifest.json"):
+        result = run_wheelmirror("manifest", "check", target, "--cache-dir", str(tmp_path))
+        assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("case", BAD, ids=lambda p: p.name)
+def test_rejects_each_bad_example_in_one_line(case: Path, tmp_path: Path) -> None:
+    result = run_wheelmirror("manifest", "check", str(case), "--cache-dir", str(tmp_path))
+    assert result.returncode == 3, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("wheelmirror: error: ")
+    assert (case / "EXPECT").read_text().strip() in lines[0]
+    assert result.stdout == ""
+
+
+def test_rejects_bad_example_over_http(served_fixtures: str, tmp_path: Path) -> None:
+    result = run_wheelmirror(
+        "manifest", "check", f"{served_fixtures}/bad/unknown-major/", "--cache-dir", str(tmp_path)
+    )
+    assert result.returncode == 3
+    assert "unsupported major version 2" in result.stderr
+
+
+def test_missing_target_and_unreachable_url(tmp_path: Path) -> None:
+    missing = run_wheelmirror("manifest", "check", str(tmp_path / "nope"))
+    assert missing.returncode == 3
+    assert "no such file or directory" in missing.stderr
+    # Port 9 (discard) on loopback: nothing listens; a connection error, not a traceback.
+    down = run_wheelmirror(
+        "manifest", "check", "http://127.0.0.1:9/", "--cache-dir", str(tmp_path), "--timeout", "2"
+    )
+    assert down.returncode == 4
+    assert "cannot reach 127.0.0.1:9" in down.stderr
+    assert "Traceback" not in down.stderr
+
+
+def test_files_option_checks_wheel_bytes(tmp_path: Path) -> None:
+    # The example's wheels are not on disk: --files reports the first missing one.
+    result = run_wheelmirror("manifest", "check", str(FIXTURES / "good"), "--files")
+    assert result.returncode == 3
+    assert "listed wheel is missing" in result.stderr
+
+
+def test_help_for_each_level() -> None:
+    for args in ([], ["manifest"], ["manifest", "check"], ["select"]):
+        result = run_wheelmirror(*args, "--help")
+        assert result.returncode == 0
+        assert "usage: wheelmirror" in result.stdout
