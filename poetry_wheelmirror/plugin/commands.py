@@ -1,0 +1,41 @@
+"""``poetry wheelmirror status`` and ``poetry wheelmirror refresh``.
+
+Imported only when one of them runs (or ``poetry list`` shows them); the work is in
+``poetry_internals``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from poetry.console.commands.env_command import EnvCommand
+
+from poetry_wheelmirror.plugin.poetry_internals import refresh_command
+from poetry_wheelmirror.plugin.poetry_internals import status_command
+
+__all__ = ["COMMANDS", "RefreshCommand", "StatusCommand"]
+
+
+class StatusCommand(EnvCommand):  # type: ignore[misc]  # Poetry is untyped here
+    name = "wheelmirror status"
+    description = (
+        "Show, for the lock file and this environment, which packages come from the mirror,"
+        " which from PyPI as wheels and which still build from source (-v: URLs)."
+    )
+
+    def handle(self) -> int:
+        return status_command(self)
+
+
+class RefreshCommand(EnvCommand):  # type: ignore[misc]  # Poetry is untyped here
+    name = "wheelmirror refresh"
+    description = "Revalidate the cached mirror manifest and this lock's package documents."
+
+    def handle(self) -> int:
+        return refresh_command(self)
+
+
+COMMANDS: dict[str, Any] = {
+    StatusCommand.name: StatusCommand,
+    RefreshCommand.name: RefreshCommand,
+}

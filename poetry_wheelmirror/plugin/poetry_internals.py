@@ -1,0 +1,578 @@
+"""Everything that touches Poetry's private internals (checked on Poetry 2.0.1 and 2.5.1).
+
+What is relied on, all checked at the start of each installing command (a mismatch
+prints one warning and Poetry installs as if the plugin were absent):
+
+* cleo's ``COMMAND`` event: Poetry's ``Application.configure_installer_for_event``
+  listener (priority 0) puts an ``Installer`` on every ``InstallerCommand``; this
+  plugin's listener has a lower priority, so it runs afterwards and finds
+  ``command._installer``;
+* ``Installer.executor`` (an ``Executor``) with ``_chooser`` (a ``Chooser``),
+  ``execute(operations)`` and ``_download_archive(operation, url, dest)``;
+* ``Chooser.choose_for(package) -> Link`` and its ``_no_binary_policy`` /
+  ``_only_binary_policy`` (``PackageFilterPolicy``; ``has_exact_package`` since 2.x
+  releases that let only-binary override no-binary);
+* ``Env.supported_tags`` and ``Env.version_info``;
+* ``Package.files`` (a list of ``{"file", "hash"}`` the executor validates every
+  downloaded archive against) and poetry-core's ``Link(url)`` reading ``#sha256=``.
+
+The hook: Poetry chooses first. Where it chose an sdist (or found no candidate) and
+the mirror has a compatible wheel of that exact version, built from an sdist whose
+sha256 poetry.lock lists, the chooser returns the mirror wheel's ``Link`` and the
+package's ``files`` temporarily gain that wheel's hash, so Poetry's own download,
+cache and hash check accept exactly those bytes. ``Executor.execute`` is wrapped to
+put ``files`` back in a ``finally`` before the installer writes the lock file.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import shutil
+import threading
+from collections.abc import Callable
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import Final
+
+from poetry_wheelmirror.errors import WheelmirrorError
+from poetry_wheelmirror.plugin.redirect import Decision
+from poetry_wheelmirror.plugin.redirect import decide
+from poetry_wheelmirror.plugin.redirect import file_entry
+from poetry_wheelmirror.plugin.redirect import link_url
+from poetry_wheelmirror.plugin.redirect import precheck
+from poetry_wheelmirror.plugin.settings import PluginSettings
+from poetry_wheelmirror.plugin.settings import cache_dir_for
+from poetry_wheelmirror.plugin.settings import load_settings
+from poetry_wheelmirror.plugin.settings import tool_table
+
+if TYPE_CHECKING:
+    from packaging.tags import Tag
+
+    from poetry_wheelmirror.mirror_client import MirrorReader
+
+__all__ = [
+    "INSTALL_COMMANDS",
+    "LISTENER_PRIORITY",
+    "Hook",
+    "InternalsMismatch",
+    "on_command",
+    "open_reader",
+    "poetry_version_problem",
+    "refresh_command",
+    "status_command",
+]
+
+#: Commands that install; ``poetry self ...`` commands are named ``"self install"`` etc.
+INSTALL_COMMANDS: Final = frozenset({"install", "add", "update", "sync"})
+#: Below Poetry's own COMMAND listeners (priority 0): they must have made the installer.
+LISTENER_PRIORITY: Final = -100
+_NO_CANDIDATE: Final = "Unable to find installation candidates"
+_PREFIX: Final = "wheelmirror"
+
+
+class InternalsMismatch(WheelmirrorError):
+    """Poetry's internals are not the ones this plugin was written against."""
+
+
+def poetry_version_problem() -> str | None:
+    """Why the running Poetry is outside the supported ``>=2.0,<3``, or None."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version
+
+    try:
+        found = version("poetry")
+    except PackageNotFoundError:
+        return "cannot tell which Poetry is running"
+    major = found.split(".", 1)[0]
+    if major != "2":
+        return f"Poetry {found} is not supported (this plugin supports >=2.0,<3)"
+    return None
+
+
+def _require(obj: object, attr: str, where: str, params: tuple[str, ...] | None = None) -> Any:
+    value = getattr(obj, attr, None)
+    if value is None:
+        msg = f"{where}.{attr} is missing"
+        raise InternalsMismatch(msg)
+    if params is not None:
+        if not callable(value):
+            msg = f"{where}.{attr} is not callable"
+            raise InternalsMismatch(msg)
+        try:
+            names = tuple(inspect.signature(value).parameters)
+        except (TypeError, ValueError):
+            names = params
+        if names[: len(params)] != params:
+            msg = f"{where}.{attr}{tuple(names)} does not take {params}"
+            raise InternalsMismatch(msg)
+    return value
+
+
+def _binary_policy_check(chooser: Any) -> Callable[[str], bool]:
+    """A function telling whether Poetry's policy lets a wheel of a package be used."""
+    no_binary = _require(chooser, "_no_binary_policy", "Chooser")
+    only_binary = _require(chooser, "_only_binary_policy", "Chooser")
+    _require(no_binary, "allows", "PackageFilterPolicy", ("package_name",))
+    if hasattr(no_binary, "has_exact_package") and hasattr(only_binary, "has_exact_package"):
+        # Newer Poetry: an exact only-binary entry overrides no-binary = :all:.
+        def allowed(name: str) -> bool:
+            return not (
+                no_binary.has_exact_package(name)
+                or (not no_binary.allows(name) and not only_binary.has_exact_package(name))
+            )
+
+        return allowed
+    return lambda name: bool(no_binary.allows(name))
+
+
+def _tags(env: Any) -> list[Tag]:
+    """The environment's tags as this process's ``packaging`` Tag objects."""
+    from packaging.tags import Tag
+
+    return [Tag(t.interpreter, t.abi, t.platform) for t in env.supported_tags]
+
+
+def _python_version(env: Any) -> str | None:
+    try:
+        return ".".join(str(p) for p in tuple(env.version_info)[:3])
+    except (AttributeError, TypeError):
+        return None
+
+
+def _settings_for(poetry: Any) -> PluginSettings:
+    try:
+        data = poetry.pyproject.data
+    except AttributeError:
+        data = None
+    return load_settings(tool_table(data), os.environ)
+
+
+def open_reader(settings: PluginSettings, poetry: Any, warn: Callable[[str], None]) -> MirrorReader:
+    """A MirrorReader for *settings*' URL with its cache under Poetry's cache-dir."""
+    from poetry_wheelmirror.client import CachedClient
+    from poetry_wheelmirror.mirror_client import MirrorReader
+
+    try:
+        cache_root = poetry.config.get("cache-dir")
+    except AttributeError:
+        cache_root = None
+    client = CachedClient(cache_dir_for(cache_root), warn=warn)
+    return MirrorReader(settings.url, client)
+
+
+class Hook:
+    """The plugin's state for one installing command."""
+
+    def __init__(
+        self,
+        *,
+        settings: PluginSettings,
+        io: Any,
+        env: Any,
+        poetry: Any,
+        binary_allowed: Callable[[str], bool],
+        link_factory: Callable[[str], Any],
+    ) -> None:
+        self.settings = settings
+        self.io = io
+        self.env = env
+        self.poetry = poetry
+        self.binary_allowed = binary_allowed
+        self.link_factory = link_factory
+        self.lock = threading.RLock()
+        self.failure: str | None = None
+        self._reader: MirrorReader | None = None
+        self._tags: list[Tag] | None = None
+        self._warned: set[str] = set()
+        #: id(package) -> (package, its files before the plugin touched them)
+        self._patched: dict[int, tuple[Any, Any]] = {}
+        #: (name, version, wheel filename, url) of each redirected package
+        self.redirected: list[tuple[str, str, str, str]] = []
+        self._local_files: dict[str, Path] = {}
+
+    # -- output -------------------------------------------------------------------------
+
+    def warn(self, message: str) -> None:
+        with self.lock:
+            if message in self._warned:
+                return
+            self._warned.add(message)
+        self.io.write_error_line(f"<warning>{_PREFIX}: warning: {message}</warning>")
+
+    def debug(self, message: str) -> None:
+        if self.io.is_verbose():
+            self.io.write_line(f"{_PREFIX}: {message}")
+
+    # -- the mirror ---------------------------------------------------------------------
+
+    @property
+    def tags(self) -> list[Tag]:
+        if self._tags is None:
+            self._tags = _tags(self.env)
+        return self._tags
+
+    def reader(self) -> MirrorReader:
+        if self._reader is None:
+            self._reader = open_reader(self.settings, self.poetry, self.warn)
+        return self._reader
+
+    def _fail(self, error: Exception) -> None:
+        self.failure = str(error)
+        self.warn(f"mirror {self.settings.url} not used: {error}; installing without it")
+
+    def prepare(self, operations: Iterable[Any]) -> None:
+        """Fetch the root manifest when some operation installs from an index."""
+        if not self.settings.enabled or self.failure is not None:
+            return
+        wanted = [
+            op
+            for op in operations
+            if getattr(op, "job_type", "") in ("install", "update")
+            and not getattr(op, "skipped", False)
+            and getattr(op.package, "source_type", None) in (None, "legacy")
+        ]
+        if not wanted:
+            return
+        try:
+            self.reader().root()
+        except WheelmirrorError as e:
+            self._fail(e)
+
+    def decision_for(self, package: Any, chosen: str | None) -> Decision:
+        """The verdict for *package* given the filename Poetry chose (None: no candidate)."""
+        name = package.name
+        early = precheck(
+            name,
+            chosen,
+            self.settings,
+            self.tags,
+            binary_allowed=self.binary_allowed(name),
+        )
+        if early is not None:
+            return early
+        if self.failure is not None:
+            return Decision(False, f"the mirror is unavailable ({self.failure})")
+        with self.lock:
+            try:
+                doc = self.reader().package(name)
+            except WheelmirrorError as e:
+                self.warn(f"{name}: mirror package document not used: {e}; installing without it")
+                return Decision(False, f"package document unusable: {e}")
+        locked = {str(f.get("hash", "")) for f in package.files}
+        return decide(
+            name,
+            package.version.text,
+            doc,
+            self.tags,
+            _python_version(self.env),
+            locked,
+        )
+
+    # -- the wrappers -------------------------------------------------------------------
+
+    def choose_for(self, package: Any, original: Callable[[Any], Any]) -> Any:
+        no_candidate: Exception | None = None
+        link = None
+        try:
+            link = original(package)
+        except Exception as e:
+            if not str(e).startswith(_NO_CANDIDATE):
+                raise
+            no_candidate = e
+        try:
+            decision = self.decision_for(package, None if link is None else link.filename)
+        except Exception as e:  # a bug here must not break the install
+            self.warn(f"{package.name}: internal error ({type(e).__name__}: {e}); not redirecting")
+            decision = Decision(False, "internal error")
+        if decision.warn:
+            self.warn(f"{decision.reason}; installing as without the plugin")
+        if not decision.use_mirror or decision.wheel is None:
+            self.debug(f"{package.name} {package.version.text}: not redirected: {decision.reason}")
+            if no_candidate is not None:
+                raise no_candidate
+            return link
+        try:
+            return self._redirect(package, decision)
+        except WheelmirrorError as e:
+            self.warn(f"{package.name}: {e}; installing as without the plugin")
+            if no_candidate is not None:
+                raise no_candidate from None
+            return link
+
+    def _redirect(self, package: Any, decision: Decision) -> Any:
+        wheel = decision.wheel
+        assert wheel is not None
+        from poetry_wheelmirror.urls import url_scheme_problem
+        from poetry_wheelmirror.urls import url_to_path
+
+        url = self.reader().wheel_url(package.name, wheel)
+        problem = url_scheme_problem(url)
+        if problem:
+            msg = f"mirror wheel URL refused: {problem}"
+            raise WheelmirrorError(msg)
+        link = self.link_factory(link_url(url, wheel.sha256))
+        with self.lock:
+            key = id(package)
+            if key not in self._patched:
+                self._patched[key] = (package, package.files)
+            original_files = self._patched[key][1]
+            # Only this wheel's hash is added: Poetry verifies the bytes it downloads.
+            package.files = [*original_files, file_entry(wheel)]
+            if url.startswith("file:"):
+                self._local_files[url.split("#", 1)[0]] = url_to_path(url)
+            self.redirected.append((package.name, package.version.text, wheel.filename, url))
+        return link
+
+    def download_archive(
+        self, original: Callable[[Any, str, Path], None], operation: Any, url: str, dest: Path
+    ) -> None:
+        """Poetry's downloader speaks http(s) only: copy a local mirror's wheel instead.
+        Poetry checks the copy's hash against ``package.files`` afterwards."""
+        local = self._local_files.get(url.split("#", 1)[0])
+        if local is None:
+            original(operation, url, dest)
+            return
+        try:
+            shutil.copyfile(local, dest)
+        except OSError as e:
+            msg = f"cannot read the mirror wheel {local}: {e.strerror}"
+            raise WheelmirrorError(msg) from None
+
+    def restore(self) -> None:
+        """Put every patched ``package.files`` back (before the lock file is written)."""
+        with self.lock:
+            for package, files in self._patched.values():
+                package.files = files
+            self._patched.clear()
+
+    def report(self) -> None:
+        if not self.redirected:
+            return
+        names = ", ".join(f"{name} {version}" for name, version, _, _ in self.redirected)
+        count = len(self.redirected)
+        self.io.write_line(
+            f"{_PREFIX}: {count} package{'s' if count != 1 else ''} from the mirror: {names}"
+        )
+        for name, version, filename, url in self.redirected:
+            self.debug(f"{name} {version}: {filename} <- {url}")
+        self.redirected.clear()
+
+
+def _attach(command: Any, io: Any) -> Hook | None:
+    """Check the internals, read the settings and wrap the installer; None when off."""
+    problem = poetry_version_problem()
+    if problem:
+        raise InternalsMismatch(problem)
+    installer = getattr(command, "_installer", None)
+    if installer is None:
+        msg = "the command has no installer (Poetry's own COMMAND listener did not run first)"
+        raise InternalsMismatch(msg)
+    executor = _require(installer, "executor", "Installer")
+    chooser = _require(executor, "_chooser", "Executor")
+    choose_for = _require(chooser, "choose_for", "Chooser", ("package",))
+    execute = _require(executor, "execute", "Executor", ("operations",))
+    download = _require(executor, "_download_archive", "Executor", ("operation", "url", "dest"))
+    binary_allowed = _binary_policy_check(chooser)
+    env = _require(chooser, "_env", "Chooser")
+    if not hasattr(type(env), "supported_tags") or not hasattr(env, "version_info"):
+        raise InternalsMismatch("Env.supported_tags / Env.version_info are missing")
+    try:
+        from poetry.core.packages.utils.link import Link
+    except ImportError as e:
+        msg = f"poetry.core.packages.utils.link.Link: {e}"
+        raise InternalsMismatch(msg) from None
+
+    poetry = command.poetry
+    settings = _settings_for(poetry)
+    if not settings.enabled:
+        if io.is_verbose():
+            io.write_line(f"{_PREFIX}: off ({settings.disabled_reason})")
+        return None
+    hook = Hook(
+        settings=settings,
+        io=io,
+        env=env,
+        poetry=poetry,
+        binary_allowed=binary_allowed,
+        link_factory=Link,
+    )
+
+    def wrapped_choose_for(package: Any) -> Any:
+        return hook.choose_for(package, choose_for)
+
+    def wrapped_execute(operations: Any) -> Any:
+        try:
+            hook.prepare(operations)
+            return execute(operations)
+        finally:
+            hook.restore()
+            hook.report()
+
+    def wrapped_download(operation: Any, url: str, dest: Path) -> None:
+        hook.download_archive(download, operation, url, dest)
+
+    chooser.choose_for = wrapped_choose_for
+    executor.execute = wrapped_execute
+    executor._download_archive = wrapped_download
+    hook.debug(f"using mirror {settings.url} (from {settings.url_source})")
+    return hook
+
+
+def on_command(event: Any, event_name: str, dispatcher: Any) -> None:
+    """The cleo COMMAND listener: hook the installer of install/add/update/sync."""
+    del event_name, dispatcher
+    command = getattr(event, "command", None)
+    if getattr(command, "name", None) not in INSTALL_COMMANDS:
+        return
+    io = event.io
+    try:
+        _attach(command, io)
+    except InternalsMismatch as e:
+        io.write_error_line(
+            f"<warning>{_PREFIX}: warning: Poetry internals changed ({e});"
+            " installing without the mirror</warning>"
+        )
+    except WheelmirrorError as e:
+        io.write_error_line(
+            f"<warning>{_PREFIX}: warning: {e}; installing without the mirror</warning>"
+        )
+
+
+# -- the commands' work -----------------------------------------------------------------
+
+
+def _locked_packages(poetry: Any, env: Any) -> list[tuple[Any, bool]]:
+    """Each locked package and whether this environment needs it (markers)."""
+    locker = poetry.locker
+    result: list[tuple[Any, bool]] = []
+    try:
+        packages = locker.locked_packages()
+    except Exception:  # older lock files: no markers to read
+        return [(p, True) for p in locker.locked_repository().packages]
+    for package, info in packages.items():
+        needed = True
+        try:
+            markers = list(info.markers.values())
+            if markers:
+                needed = any(m.validate(env.marker_env) for m in markers)
+        except Exception:
+            needed = True
+        result.append((package, needed))
+    return sorted(result, key=lambda item: item[0].name)
+
+
+def status_command(command: Any) -> int:
+    """``poetry wheelmirror status``: where each locked package will come from, and why."""
+    io = command.io
+    poetry = command.poetry
+    try:
+        settings = _settings_for(poetry)
+    except WheelmirrorError as e:
+        command.line_error(f"<error>{_PREFIX}: {e}</error>")
+        return 1
+    command.line(f"Mirror: <info>{settings.url}</info> (from {settings.url_source})")
+    if not settings.enabled:
+        command.line(f"Plugin: <comment>off</comment> ({settings.disabled_reason})")
+    if not poetry.locker.is_locked():
+        command.line_error("<error>No poetry.lock: run `poetry lock` first.</error>")
+        return 1
+    from poetry.core.packages.utils.link import Link
+    from poetry.installation.chooser import Chooser
+
+    env = command.env
+    chooser = Chooser(poetry.pool, env, poetry.config)
+    hook = Hook(
+        settings=settings,
+        io=io,
+        env=env,
+        poetry=poetry,
+        binary_allowed=_binary_policy_check(chooser),
+        link_factory=Link,
+    )
+    if settings.enabled:
+        try:
+            root = hook.reader().root()
+            command.line(
+                f"Manifest: {len(root.packages)} package(s), generated {root.generated_at}"
+            )
+        except WheelmirrorError as e:
+            hook._fail(e)
+    rows: list[tuple[str, str, str, str]] = []
+    for package, needed in _locked_packages(poetry, env):
+        label = f"{package.pretty_name} {package.version.text}"
+        if not needed:
+            rows.append((label, "skipped", "-", "not needed in this environment (markers)"))
+            continue
+        if package.source_type not in (None, "legacy"):
+            rows.append((label, "source", "-", f"{package.source_type} dependency"))
+            continue
+        chosen = None
+        try:
+            chosen = chooser.choose_for(package).filename
+        except Exception as e:
+            if not str(e).startswith(_NO_CANDIDATE):
+                rows.append((label, "error", "-", str(e).splitlines()[0]))
+                continue
+        decision = hook.decision_for(package, chosen)
+        if decision.use_mirror and decision.wheel is not None:
+            where = "mirror"
+            detail = decision.wheel.filename
+            if io.is_verbose():
+                detail += f" <- {hook.reader().wheel_url(package.name, decision.wheel)}"
+            rows.append((label, where, detail, "PyPI has no compatible wheel"))
+        elif chosen is not None and chosen.endswith(".whl"):
+            rows.append((label, "pypi-wheel", chosen, "compatible wheel on the index"))
+        elif chosen is None:
+            rows.append((label, "none", "-", f"no installable file: {decision.reason}"))
+        else:
+            rows.append((label, "build", chosen, decision.reason))
+    width = max((len(r[0]) for r in rows), default=0)
+    for label, where, detail, reason in rows:
+        command.line(f"  {label:<{width}}  {where:<10}  {detail}  ({reason})")
+    counts = {k: sum(1 for r in rows if r[1] == k) for k in ("mirror", "pypi-wheel", "build")}
+    command.line(
+        f"{counts['mirror']} from the mirror, {counts['pypi-wheel']} PyPI wheel(s),"
+        f" {counts['build']} source build(s)"
+    )
+    return 0
+
+
+def refresh_command(command: Any) -> int:
+    """``poetry wheelmirror refresh``: revalidate the cached root manifest and documents."""
+    poetry = command.poetry
+    try:
+        settings = _settings_for(poetry)
+    except WheelmirrorError as e:
+        command.line_error(f"<error>{_PREFIX}: {e}</error>")
+        return 1
+
+    def warn(message: str) -> None:
+        command.line_error(f"<warning>{_PREFIX}: warning: {message}</warning>")
+
+    reader = open_reader(settings, poetry, warn)
+    try:
+        root = reader.root(revalidate=True)
+    except WheelmirrorError as e:
+        command.line_error(f"<error>{_PREFIX}: cannot refresh {settings.url}: {e}</error>")
+        return 1
+    refreshed = 0
+    try:
+        locked = [p.name for p in poetry.locker.locked_repository().packages]
+    except Exception:
+        locked = []
+    for name in locked:
+        if name in root.packages:
+            try:
+                reader.package(name, revalidate=True)
+                refreshed += 1
+            except WheelmirrorError as e:
+                warn(str(e))
+    state = " (stale: served from the cache)" if reader.stale else ""
+    command.line(
+        f"Refreshed {reader.root_url}{state}: {len(root.packages)} package(s),"
+        f" generated {root.generated_at}; {refreshed} package document(s) for this lock"
+    )
+    return 0

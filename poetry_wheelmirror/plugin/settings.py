@@ -1,0 +1,205 @@
+"""The plugin's settings: ``[tool.poetry-wheelmirror]``, environment variables, defaults (pure).
+
+Precedence is environment > pyproject.toml > packaged default, per setting::
+
+    [tool.poetry-wheelmirror]
+    url = "https://example.org/mirror/"   # the mirror's base URL (or a local directory)
+    enabled = true                        # false: the plugin does nothing for this project
+    packages = { allow = ["markupsafe"], deny = ["grpcio"] }   # or a plain list = allow
+    platforms = ["linux-x86_64", "macos-arm64"]               # only act on these platforms
+
+``POETRY_WHEELMIRROR_URL`` overrides ``url``; ``POETRY_WHEELMIRROR_DISABLE=1`` turns the
+plugin off on this machine whatever the project says. ``poetry config`` rejects unknown
+keys, which is why the per-machine settings are environment variables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import Final
+
+from packaging.utils import NormalizedName
+from packaging.utils import canonicalize_name
+
+from poetry_wheelmirror.config import DEFAULT_MIRROR_URL
+from poetry_wheelmirror.errors import ConfigError
+from poetry_wheelmirror.names import valid_project_name
+
+if TYPE_CHECKING:
+    from packaging.tags import Tag
+
+__all__ = [
+    "DISABLE_ENV",
+    "TOOL_TABLE",
+    "URL_ENV",
+    "PluginSettings",
+    "cache_dir_for",
+    "load_settings",
+    "tool_table",
+]
+
+TOOL_TABLE: Final = "poetry-wheelmirror"
+URL_ENV: Final = "POETRY_WHEELMIRROR_URL"
+DISABLE_ENV: Final = "POETRY_WHEELMIRROR_DISABLE"
+_KNOWN_KEYS: Final = frozenset({"url", "enabled", "packages", "platforms"})
+_TRUE: Final = frozenset({"1", "true", "yes", "on"})
+_FALSE: Final = frozenset({"", "0", "false", "no", "off"})
+
+
+@dataclass(frozen=True)
+class PluginSettings:
+    """Resolved settings for one Poetry run."""
+
+    url: str = DEFAULT_MIRROR_URL
+    #: Where ``url`` came from: ``"env"``, ``"pyproject"`` or ``"default"``.
+    url_source: str = "default"
+    enabled: bool = True
+    #: Why the plugin is off (empty when enabled).
+    disabled_reason: str = ""
+    allow: frozenset[NormalizedName] = frozenset()
+    deny: frozenset[NormalizedName] = frozenset()
+    platforms: tuple[str, ...] = ()
+
+    def package_problem(self, name: str) -> str | None:
+        """Why *name* may not come from the mirror under these settings, or None."""
+        key = canonicalize_name(name)
+        if key in self.deny:
+            return f"{key} is in [tool.{TOOL_TABLE}] packages.deny"
+        if self.allow and key not in self.allow:
+            return f"{key} is not in [tool.{TOOL_TABLE}] packages.allow"
+        return None
+
+    def platform_problem(self, tags: Sequence[Tag]) -> str | None:
+        """Why this environment (its supported *tags*) is outside ``platforms``, or None."""
+        if not self.platforms:
+            return None
+        from poetry_wheelmirror.selection import expand_platform
+
+        have = {tag.platform for tag in tags}
+        for entry in self.platforms:
+            if entry == "any" or expand_platform(entry)[0] in have:
+                return None
+        listed = ", ".join(self.platforms)
+        return f"this platform is not in [tool.{TOOL_TABLE}] platforms ({listed})"
+
+
+def tool_table(pyproject_data: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+    """The ``[tool.poetry-wheelmirror]`` table of a parsed pyproject.toml, if any."""
+    if not pyproject_data:
+        return None
+    tool = pyproject_data.get("tool")
+    if not isinstance(tool, Mapping):
+        return None
+    table = tool.get(TOOL_TABLE)
+    if table is None:
+        return None
+    if not isinstance(table, Mapping):
+        msg = f"[tool.{TOOL_TABLE}] must be a table"
+        raise ConfigError(msg)
+    return table
+
+
+def _names(value: object, where: str) -> frozenset[NormalizedName]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        msg = f"[tool.{TOOL_TABLE}] {where} must be a list of package names"
+        raise ConfigError(msg)
+    bad = [v for v in value if not valid_project_name(v)]
+    if bad:
+        msg = f"[tool.{TOOL_TABLE}] {where}: invalid package name {bad[0]!r}"
+        raise ConfigError(msg)
+    return frozenset(canonicalize_name(v) for v in value)
+
+
+def _packages(value: object) -> tuple[frozenset[NormalizedName], frozenset[NormalizedName]]:
+    if value is None:
+        return frozenset(), frozenset()
+    if isinstance(value, list):
+        return _names(value, "packages"), frozenset()
+    if isinstance(value, Mapping):
+        unknown = sorted(set(value) - {"allow", "deny"})
+        if unknown:
+            msg = f"[tool.{TOOL_TABLE}] packages: unknown key {unknown[0]!r} (allow, deny)"
+            raise ConfigError(msg)
+        allow = _names(value.get("allow", []), "packages.allow")
+        deny = _names(value.get("deny", []), "packages.deny")
+        return allow, deny
+    msg = f"[tool.{TOOL_TABLE}] packages must be a list or a table with allow/deny"
+    raise ConfigError(msg)
+
+
+def _platforms(value: object) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        msg = f"[tool.{TOOL_TABLE}] platforms must be a list of platform names"
+        raise ConfigError(msg)
+    from poetry_wheelmirror.selection import expand_platform
+
+    for entry in value:
+        if entry != "any":
+            expand_platform(entry)  # raises ConfigError for a malformed tag
+    return tuple(value)
+
+
+def _flag(value: str, name: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    msg = f"{name}={value!r} is not a boolean (use 1 or 0)"
+    raise ConfigError(msg)
+
+
+def load_settings(
+    table: Mapping[str, Any] | None, environ: Mapping[str, str]
+) -> PluginSettings:
+    """Resolve the settings; ConfigError names the first invalid value."""
+    table = table or {}
+    unknown = sorted(set(table) - _KNOWN_KEYS)
+    if unknown:
+        known = ", ".join(sorted(_KNOWN_KEYS))
+        msg = f"[tool.{TOOL_TABLE}]: unknown key {unknown[0]!r} (known: {known})"
+        raise ConfigError(msg)
+
+    url, url_source = DEFAULT_MIRROR_URL, "default"
+    if "url" in table:
+        if not isinstance(table["url"], str) or not table["url"].strip():
+            msg = f"[tool.{TOOL_TABLE}] url must be a non-empty string"
+            raise ConfigError(msg)
+        url, url_source = table["url"].strip(), "pyproject"
+    if environ.get(URL_ENV, "").strip():
+        url, url_source = environ[URL_ENV].strip(), "env"
+
+    enabled, reason = True, ""
+    if "enabled" in table:
+        if not isinstance(table["enabled"], bool):
+            msg = f"[tool.{TOOL_TABLE}] enabled must be true or false"
+            raise ConfigError(msg)
+        if not table["enabled"]:
+            enabled, reason = False, f"[tool.{TOOL_TABLE}] enabled = false"
+    if DISABLE_ENV in environ and _flag(environ[DISABLE_ENV], DISABLE_ENV):
+        enabled, reason = False, f"{DISABLE_ENV}={environ[DISABLE_ENV]}"
+
+    allow, deny = _packages(table.get("packages"))
+    return PluginSettings(
+        url=url,
+        url_source=url_source,
+        enabled=enabled,
+        disabled_reason=reason,
+        allow=allow,
+        deny=deny,
+        platforms=_platforms(table.get("platforms")),
+    )
+
+
+def cache_dir_for(poetry_cache_dir: str | Path | None) -> Path | None:
+    """The plugin's cache folder under Poetry's ``cache-dir``."""
+    if not poetry_cache_dir:
+        return None
+    return Path(poetry_cache_dir) / "wheelmirror"
