@@ -26,8 +26,8 @@ from dataclasses import field
 from dataclasses import replace
 from pathlib import Path
 
-from packaging.utils import NormalizedName
 from packaging.utils import InvalidWheelFilename
+from packaging.utils import NormalizedName
 from packaging.utils import canonicalize_name
 from packaging.utils import parse_wheel_filename
 

@@ -1,0 +1,57 @@
+"""A stdlib static file server on loopback, serving a mirror directory as GitHub Pages
+would: files as they are, ``index.html`` for directory URLs (a directory URL without
+its trailing slash is redirected), a Content-Type for each file, no content negotiation.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+__all__ = ["serve_static"]
+
+
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    extensions_map = {  # noqa: RUF012 - the base class declares it as a plain dict
+        **http.server.SimpleHTTPRequestHandler.extensions_map,
+        ".json": "application/json",
+        ".whl": "application/octet-stream",
+        ".metadata": "text/plain; charset=utf-8",
+        ".html": "text/html; charset=utf-8",
+    }
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def list_directory(self, path: str | Path) -> None:  # type: ignore[override]
+        # GitHub Pages answers 404 for a folder without index.html: no listings.
+        self.send_error(404, "Not Found")
+
+
+@contextmanager
+def serve_static(directory: Path) -> Iterator[str]:
+    """Serve *directory* on a free loopback port; yields the base URL (ends with /)."""
+    handler = functools.partial(_Handler, directory=str(directory))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+if __name__ == "__main__":  # pragma: no cover - manual use: python -m tests.support.static_server DIR
+    import sys
+    import time
+
+    with serve_static(Path(sys.argv[1])) as url:
+        print(url, flush=True)
+        while True:
+            time.sleep(3600)
