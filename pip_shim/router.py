@@ -1,0 +1,448 @@
+"""The routing index: a raw ASGI app (no framework, so the hot path is a few dict lookups).
+
+``/simple/<name>/`` for a package the mirror carries lists the mirror's wheels and the
+upstream's own files, merged; any other name answers 301 to the upstream's page, so
+``index-url`` can point here without dependency confusion. Without an upstream the app
+serves the mirror directory's static pages (or renders them from the manifest).
+
+Every page is rendered once per (page, format) into ready response bytes and headers;
+a request for a cached page costs a negotiation-table lookup and one ``send``. Upstream
+pages older than the TTL are refreshed in the background while the old page is served
+(stale-while-revalidate), so one slow upstream never stalls a client that has a page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import mimetypes
+import os
+import time
+from collections.abc import Awaitable
+from collections.abc import Callable
+from collections.abc import MutableMapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import Final
+
+from packaging.utils import canonicalize_name
+
+from pip_shim.mirrordir import MirrorSnapshot
+from pip_shim.mirrordir import load_mirror
+from pip_shim.mirrordir import manifest_stamp
+from pip_shim.negotiate import CONTENT_TYPES
+from pip_shim.negotiate import Format
+from pip_shim.negotiate import negotiate
+from pip_shim.negotiate import parse_etags
+from pip_shim.pages import ProjectPage
+from pip_shim.pages import merge_files
+from pip_shim.pages import parse_project_page
+from pip_shim.pages import render_html
+from pip_shim.pages import render_json
+from pip_shim.pages import render_root_html
+from pip_shim.pages import render_root_json
+from poetry_wheelmirror.errors import WheelmirrorError
+from poetry_wheelmirror.names import filename_problem
+from poetry_wheelmirror.names import valid_project_name
+
+if TYPE_CHECKING:
+    from pip_shim.upstream import Upstream
+
+__all__ = ["UPSTREAM_HEADER", "RoutingIndex"]
+
+logger = logging.getLogger(__name__)
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+Headers = list[tuple[bytes, bytes]]
+
+#: Says where a routed page's upstream part came from: ``ok``, ``stale`` (cached copy,
+#: upstream unreachable) or ``missing`` (the upstream has no such project).
+UPSTREAM_HEADER: Final = b"x-wheelmirror-upstream"
+_FORMATS: Final[tuple[Format, ...]] = ("json", "html-v1", "html")
+_STATIC_PREFIXES: Final = ("packages", "files")
+_SMALL_FILE: Final = 1024 * 1024
+_CHUNK: Final = 256 * 1024
+_RETRY_AFTER_FAILURE: Final = 10.0
+_PAGE_CACHE_CONTROL: Final = b"max-age=60"
+
+
+@dataclass
+class _Variant:
+    body: bytes
+    etag: bytes
+    headers: Headers
+    not_modified: Headers
+
+
+@dataclass
+class _Page:
+    variants: dict[Format, _Variant]
+    fetched_at: float
+    refreshing: bool = False
+
+
+def _variant(body: bytes, fmt: Format, extra: Headers) -> _Variant:
+    etag = b'"' + hashlib.sha256(body).hexdigest()[:32].encode() + b'"'
+    common: Headers = [
+        (b"etag", etag),
+        (b"vary", b"Accept"),
+        (b"cache-control", _PAGE_CACHE_CONTROL),
+        *extra,
+    ]
+    headers: Headers = [
+        (b"content-type", CONTENT_TYPES[fmt].encode()),
+        (b"content-length", str(len(body)).encode()),
+        *common,
+    ]
+    return _Variant(body=body, etag=etag, headers=headers, not_modified=common)
+
+
+def _page(html: bytes, json_body: bytes, extra: Headers, now: float) -> _Page:
+    variants = {
+        "json": _variant(json_body, "json", extra),
+        "html-v1": _variant(html, "html-v1", extra),
+        "html": _variant(html, "html", extra),
+    }
+    return _Page(variants=variants, fetched_at=now)  # type: ignore[arg-type]
+
+
+def _content_type(path: Path) -> str:
+    suffix = path.suffix
+    if suffix in (".whl", ".metadata") or path.name.endswith(".whl.metadata"):
+        # Wheels are zip archives served as opaque bytes, like PyPI's file host does;
+        # PEP 658 metadata is RFC 822 text.
+        return "application/octet-stream" if suffix == ".whl" else "text/plain; charset=utf-8"
+    if suffix == ".json":
+        return "application/json"
+    if suffix == ".html":
+        return "text/html; charset=utf-8"
+    guessed, _ = mimetypes.guess_type(path.name)
+    return guessed or "application/octet-stream"
+
+
+class RoutingIndex:
+    """The ASGI app. *upstream* None: static mode (the mirror directory only)."""
+
+    def __init__(
+        self,
+        mirror_dir: Path,
+        upstream: Upstream | None = None,
+        *,
+        reload_interval: float = 1.0,
+        log_requests: bool = False,
+    ) -> None:
+        self.mirror_dir = mirror_dir.resolve()
+        self.upstream = upstream
+        self.reload_interval = reload_interval
+        self.log_requests = log_requests
+        self._mirror: MirrorSnapshot = load_mirror(self.mirror_dir)
+        self._checked_at = time.monotonic()
+        self._pages: dict[str, _Page] = {}
+        self._inflight: dict[str, asyncio.Future[_Page]] = {}
+        self._accept_cache: dict[bytes, Format | None] = {}
+        self._root_page: _Page | None = None
+        self._files: dict[Path, tuple[tuple[int, int], bytes, Headers]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # -- ASGI entry -----------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                for task in list(self._tasks):
+                    task.cancel()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _http(self, scope: Scope, send: Send) -> None:
+        method = scope["method"]
+        head = method == "HEAD"
+        if method not in ("GET", "HEAD"):
+            await self._plain(send, 405, b"method not allowed\n", [(b"allow", b"GET, HEAD")])
+            return
+        self._maybe_reload()
+        path: str = scope["path"]
+        status = await self._route(path, scope, send, head)
+        if self.log_requests:
+            logger.debug("%s %s %d", method, path, status)
+
+    async def _route(self, path: str, scope: Scope, send: Send, head: bool) -> int:
+        parts = path.split("/")
+        # parts[0] is "" (the path starts with "/").
+        if len(parts) >= 2 and parts[1] == "simple":
+            if len(parts) == 2:
+                return await self._redirect(send, "/simple/")
+            if len(parts) == 3 and parts[2] == "":
+                return await self._root(scope, send, head)
+            raw = parts[2]
+            if len(parts) == 3 or (len(parts) == 4 and parts[3] == ""):
+                return await self._project(raw, len(parts) == 4, scope, send, head)
+            return await self._plain(send, 404, b"not found\n")
+        if path == "/manifest.json":
+            return await self._file(self.mirror_dir / "manifest.json", scope, send, head)
+        if len(parts) >= 3 and parts[1] in _STATIC_PREFIXES:
+            for segment in parts[2:]:
+                if filename_problem(segment):
+                    return await self._plain(send, 404, b"not found\n")
+            target = self.mirror_dir.joinpath(*parts[1:])
+            return await self._file(target, scope, send, head)
+        if path == "/":
+            body = b'<!DOCTYPE html>\n<a href="simple/">simple/</a>\n'
+            return await self._plain(send, 200, body, content_type=b"text/html; charset=utf-8")
+        return await self._plain(send, 404, b"not found\n")
+
+    # -- helpers ----------------------------------------------------------------------
+
+    async def _plain(
+        self,
+        send: Send,
+        status: int,
+        body: bytes,
+        extra: Headers | None = None,
+        *,
+        content_type: bytes = b"text/plain; charset=utf-8",
+        head: bool = False,
+    ) -> int:
+        headers: Headers = [
+            (b"content-type", content_type),
+            (b"content-length", str(len(body)).encode()),
+            *(extra or []),
+        ]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": b"" if head else body})
+        return status
+
+    async def _redirect(self, send: Send, location: str, status: int = 301) -> int:
+        return await self._plain(
+            send, status, b"", [(b"location", location.encode()), (b"vary", b"Accept")]
+        )
+
+    def _format(self, scope: Scope) -> tuple[Format | None, bytes | None]:
+        accept: bytes | None = None
+        inm: bytes | None = None
+        for key, value in scope["headers"]:
+            if key == b"accept":
+                accept = value
+            elif key == b"if-none-match":
+                inm = value
+        key = accept or b""
+        if key in self._accept_cache:
+            return self._accept_cache[key], inm
+        fmt = negotiate(accept.decode("latin-1") if accept is not None else None)
+        if len(self._accept_cache) < 512:  # bounded: the header is client-controlled
+            self._accept_cache[key] = fmt
+        return fmt, inm
+
+    async def _send_page(self, page: _Page, scope: Scope, send: Send, head: bool) -> int:
+        fmt, inm = self._format(scope)
+        if fmt is None:
+            body = (
+                b"406 not acceptable: this index serves "
+                + ", ".join(CONTENT_TYPES[f].split(";")[0] for f in _FORMATS).encode()
+                + b"\n"
+            )
+            return await self._plain(send, 406, body, [(b"vary", b"Accept")], head=head)
+        variant = page.variants[fmt]
+        if inm is not None:
+            tags = parse_etags(inm.decode("latin-1"))
+            if "*" in tags or variant.etag.decode() in tags:
+                await send(
+                    {"type": "http.response.start", "status": 304, "headers": variant.not_modified}
+                )
+                await send({"type": "http.response.body", "body": b""})
+                return 304
+        await send({"type": "http.response.start", "status": 200, "headers": variant.headers})
+        await send({"type": "http.response.body", "body": b"" if head else variant.body})
+        return 200
+
+    def _maybe_reload(self) -> None:
+        """Pick up a rebuilt mirror: stat the root manifest at most once per interval."""
+        now = time.monotonic()
+        if now - self._checked_at < self.reload_interval:
+            return
+        self._checked_at = now
+        if manifest_stamp(self.mirror_dir) == self._mirror.stamp:
+            return
+        try:
+            self._mirror = load_mirror(self.mirror_dir)
+        except WheelmirrorError as e:
+            # Half-published or damaged: keep serving what was there.
+            logger.warning("keeping the previous mirror state: %s", e)
+            return
+        self._pages.clear()
+        self._root_page = None
+        self._files.clear()
+
+    # -- pages ------------------------------------------------------------------------
+
+    async def _root(self, scope: Scope, send: Send, head: bool) -> int:
+        if self._root_page is None:
+            names = sorted(self._mirror.files)
+            self._root_page = _page(render_root_html(names), render_root_json(names), [], 0.0)
+        return await self._send_page(self._root_page, scope, send, head)
+
+    async def _project(self, raw: str, slash: bool, scope: Scope, send: Send, head: bool) -> int:
+        page = self._pages.get(raw)
+        if page is not None and slash:
+            if self.upstream is not None and time.monotonic() - page.fetched_at > self.upstream.ttl:
+                self._refresh_later(raw, page)
+            return await self._send_page(page, scope, send, head)
+        if not valid_project_name(raw):
+            return await self._plain(send, 404, b"not a valid project name\n")
+        name = canonicalize_name(raw)
+        if name != raw or not slash:
+            return await self._redirect(send, f"/simple/{name}/")
+        if name not in self._mirror.files:
+            if self.upstream is None:
+                return await self._plain(send, 404, b"not on this mirror\n")
+            return await self._redirect(send, self.upstream.page_url(name))
+        try:
+            page = await self._build(name)
+        except WheelmirrorError as e:
+            message = f"upstream unavailable and no cached page: {e}\n".encode()
+            return await self._plain(send, 502, message, [(UPSTREAM_HEADER, b"unavailable")])
+        return await self._send_page(page, scope, send, head)
+
+    async def _build(self, name: str) -> _Page:
+        """Build a page once even when many requests ask for it at the same moment."""
+        future = self._inflight.get(name)
+        if future is not None:
+            return await asyncio.shield(future)
+        future = asyncio.get_running_loop().create_future()
+        self._inflight[name] = future
+        try:
+            page = await self._render(name, revalidate=False)
+        except BaseException as e:
+            future.set_exception(e)
+            future.exception()  # mark retrieved: waiters re-raise it themselves
+            raise
+        finally:
+            del self._inflight[name]
+        future.set_result(page)
+        self._pages[name] = page
+        return page
+
+    async def _render(self, name: str, *, revalidate: bool) -> _Page:
+        mirror_files = self._mirror.files.get(name, ())
+        now = time.monotonic()
+        if self.upstream is None:
+            return await asyncio.to_thread(self._static_page, name, now)
+        fetched = await self.upstream.fetch_async(name, revalidate=revalidate)
+        merged = ProjectPage(name=name, files=merge_files(mirror_files, fetched.page.files))
+        state = b"stale" if fetched.stale else b"missing" if fetched.missing else b"ok"
+        page = _page(render_html(merged), render_json(merged), [(UPSTREAM_HEADER, state)], now)
+        if fetched.stale:
+            # Try the upstream again soon rather than after a whole TTL.
+            page.fetched_at = now - self.upstream.ttl + _RETRY_AFTER_FAILURE
+        return page
+
+    def _static_page(self, name: str, now: float) -> _Page:
+        """The directory's own pages when present, else rendered from the manifest."""
+        folder = self.mirror_dir / "simple" / name
+        html_body = json_body = None
+        with contextlib.suppress(OSError):
+            html_body = (folder / "index.html").read_bytes()
+        with contextlib.suppress(OSError):
+            json_body = (folder / "index.json").read_bytes()
+        page = ProjectPage(name=name, files=self._mirror.files.get(name, ()))
+        if html_body is not None and json_body is None:
+            page = parse_project_page(html_body, f"/simple/{name}/", name)
+        html_body = html_body if html_body is not None else render_html(page)
+        json_body = json_body if json_body is not None else render_json(page)
+        return _page(html_body, json_body, [], now)
+
+    def _refresh_later(self, name: str, old: _Page) -> None:
+        if old.refreshing:
+            return
+        old.refreshing = True
+
+        async def refresh() -> None:
+            try:
+                page = await self._render(name, revalidate=True)
+            except WheelmirrorError as e:
+                # Nothing at all (not even the disk cache): keep the page we have,
+                # flagged stale, and retry a little later.
+                logger.warning("upstream refresh of %s failed: %s", name, e)
+                extra: Headers = [(UPSTREAM_HEADER, b"stale")]
+                page = _page(old.variants["html"].body, old.variants["json"].body, extra, 0.0)
+                page.fetched_at = time.monotonic() - self._ttl() + _RETRY_AFTER_FAILURE
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a bug must not kill the refresh loop: log it loudly
+                logger.exception("upstream refresh of %s crashed", name)
+                old.refreshing = False
+                return
+            if self._pages.get(name) is old:
+                self._pages[name] = page
+
+        task = asyncio.get_running_loop().create_task(refresh())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _ttl(self) -> float:
+        return self.upstream.ttl if self.upstream is not None else float("inf")
+
+    # -- static files -----------------------------------------------------------------
+
+    async def _file(self, path: Path, scope: Scope, send: Send, head: bool) -> int:
+        try:
+            st = os.stat(path)
+        except OSError:
+            return await self._plain(send, 404, b"not found\n")
+        if not os.path.isfile(path):
+            return await self._plain(send, 404, b"not found\n")
+        stamp = (st.st_mtime_ns, st.st_size)
+        etag = f'"{st.st_mtime_ns:x}-{st.st_size:x}"'.encode()
+        headers: Headers = [
+            (b"content-type", _content_type(path).encode()),
+            (b"content-length", str(st.st_size).encode()),
+            (b"etag", etag),
+        ]
+        for key, value in scope["headers"]:
+            if key == b"if-none-match" and etag.decode() in parse_etags(value.decode("latin-1")):
+                await send({"type": "http.response.start", "status": 304, "headers": headers[2:]})
+                await send({"type": "http.response.body", "body": b""})
+                return 304
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        if head:
+            await send({"type": "http.response.body", "body": b""})
+            return 200
+        if st.st_size <= _SMALL_FILE:
+            cached = self._files.get(path)
+            if cached is None or cached[0] != stamp:
+                data = await asyncio.to_thread(path.read_bytes)
+                if len(self._files) < 256:
+                    self._files[path] = (stamp, data, headers)
+            else:
+                data = cached[1]
+            await send({"type": "http.response.body", "body": data})
+            return 200
+        with path.open("rb") as f:
+            remaining = st.st_size
+            while remaining > 0:
+                chunk = await asyncio.to_thread(f.read, min(_CHUNK, remaining))
+                if not chunk:
+                    break
+                remaining -= len(chunk)
+                more = remaining > 0
+                await send({"type": "http.response.body", "body": chunk, "more_body": more})
+            if remaining > 0:
+                await send({"type": "http.response.body", "body": b""})
+        return 200
