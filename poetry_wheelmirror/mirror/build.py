@@ -71,6 +71,7 @@ __all__ = [
     "BuildReport",
     "Interpreter",
     "Progress",
+    "add_build_requires",
     "add_build_tag",
     "build_pins",
     "find_interpreter",
@@ -233,6 +234,26 @@ def _unpack(archive: Path, dest: Path) -> Path:
         msg = f"{archive.name}: expected one top-level folder"
         raise BuildError(msg)
     return tops[0]
+
+
+def add_build_requires(src: Path, requires: Sequence[str]) -> None:
+    """Append *requires* to the unpacked sdist's ``[build-system] requires``; an sdist
+    without one gets setuptools' legacy backend, as frontends assume (PEP 517)."""
+    if not requires:
+        return
+    import tomlkit
+
+    path = src / "pyproject.toml"
+    doc = tomlkit.parse(path.read_text(encoding="utf-8")) if path.is_file() else tomlkit.document()
+    system = doc.get("build-system")
+    if system is None:
+        system = tomlkit.table()
+        system["requires"] = ["setuptools>=40.8.0", "wheel"]
+        system["build-backend"] = "setuptools.build_meta:__legacy__"
+        doc["build-system"] = system
+    current = list(system.get("requires", []))
+    system["requires"] = [*current, *requires]
+    path.write_text(tomlkit.dumps(doc), encoding="utf-8")
 
 
 def add_build_tag(wheel: Path, build: int, out_dir: Path) -> Path:
@@ -407,6 +428,7 @@ class _Job:
         if self.settings.constraints:
             for var in ("PIP_CONSTRAINT", "PIP_BUILD_CONSTRAINT", "UV_BUILD_CONSTRAINT"):
                 build_env[var] = str(constraints)
+        add_build_requires(src, self.settings.requires)
         for command in self.settings.before_build:
             self.say(f"before-build: {command}")
             self.run("before-build", [command], env=build_env, cwd=src, shell=True)

@@ -11,6 +11,7 @@ and the cibuildwheel translation all read the same frozen dataclasses::
     platforms = ["linux-x86_64", "macos-arm64"]
 
     [build]
+    requires = ["Cython<3"]                       # extra build requirements
     constraints = ["setuptools<70", "Cython<3"]   # build-dependency constraints
     env = { GRPC_PYTHON_BUILD_WITH_CYTHON = "1" }
     before-build = []                             # shell commands run before the build
@@ -137,6 +138,7 @@ _TOP_KEYS = frozenset({"name", "versions", "specifier", "python", "platforms", "
 _BUILD_KEYS = frozenset(
     {
         "constraints",
+        "requires",
         "env",
         "before-build",
         "strip",
@@ -151,6 +153,10 @@ _BUILD_KEYS = frozenset(
 class BuildSettings:
     """How to build a package's wheels (the same for every version, python and target)."""
 
+    #: Extra build requirements added to the sdist's ``[build-system] requires`` (old
+    #: sdists without a pyproject.toml get only setuptools, so a Cython the build needs
+    #: must be named here; a constraint alone does not install anything).
+    requires: tuple[str, ...] = ()
     #: Build-dependency constraints, e.g. ``("setuptools<70", "Cython<3")``; given to the
     #: isolated build env as PIP_CONSTRAINT / PIP_BUILD_CONSTRAINT / UV_BUILD_CONSTRAINT.
     constraints: tuple[str, ...] = ()
@@ -248,11 +254,13 @@ def _parse_build(data: object, source: str) -> BuildSettings:
         raise _fail(source, "build", "expected a table")
     _unknown(data, _BUILD_KEYS, source, "build.")
     constraints = _str_list(data, "constraints", source, "build.")
-    for item in constraints:
-        try:
-            Requirement(item)
-        except InvalidRequirement:
-            raise _fail(source, "build.constraints", f"invalid requirement {item!r}") from None
+    requires = _str_list(data, "requires", source, "build.")
+    for key, items in (("constraints", constraints), ("requires", requires)):
+        for item in items:
+            try:
+                Requirement(item)
+            except InvalidRequirement:
+                raise _fail(source, f"build.{key}", f"invalid requirement {item!r}") from None
     env = data.get("env", {})
     if not isinstance(env, dict):
         raise _fail(source, "build.env", "expected a table of strings")
@@ -277,6 +285,7 @@ def _parse_build(data: object, source: str) -> BuildSettings:
     if isinstance(timeout, bool) or not isinstance(timeout, int) or not 1 <= timeout <= 360:
         raise _fail(source, "build.timeout-minutes", "expected an integer from 1 to 360")
     return BuildSettings(
+        requires=requires,
         constraints=constraints,
         env=dict(env),
         before_build=_str_list(data, "before-build", source, "build."),
