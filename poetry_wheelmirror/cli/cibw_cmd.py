@@ -11,12 +11,11 @@ import os
 from pathlib import Path
 
 from poetry_wheelmirror.cli.common import add_client_options
+from poetry_wheelmirror.cli.recipes_opt import add_recipes_option
 from poetry_wheelmirror.errors import ConfigError
 from poetry_wheelmirror.errors import RecipeError
 
-__all__ = ["parse_pin", "register"]
-
-DEFAULT_RECIPES = Path("recipes")
+__all__ = ["parse_pin", "register", "source_date_epoch", "write_github_output"]
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -30,13 +29,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         ),
     )
     config.add_argument("package", metavar="NAME[==VERSION]")
-    config.add_argument(
-        "--recipes",
-        type=Path,
-        default=DEFAULT_RECIPES,
-        metavar="DIR",
-        help="recipe folder (default: ./recipes)",
-    )
+    add_recipes_option(config)
     config.add_argument(
         "--output",
         "-o",
@@ -49,6 +42,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         action="store_true",
         help="print the recipe's build identifiers instead, one a line",
     )
+    _add_github_output(config, "path (the config file) and timeout-minutes (the recipe's)")
     config.set_defaults(handler=_cibw_config)
 
     sdist = sub.add_parser(
@@ -67,8 +61,56 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="URL",
         help="PEP 691 index (default: PyPI's simple API)",
     )
+    sdist.add_argument(
+        "--sha256",
+        default=None,
+        metavar="HEX",
+        help="also require this sha256 (e.g. the one the planner saw)",
+    )
+    _add_github_output(sdist, "path and source-date-epoch (the sdist's upload time)")
     add_client_options(sdist)
     sdist.set_defaults(handler=_fetch_sdist)
+
+
+def _add_github_output(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument(
+        "--github-output",
+        action="store_true",
+        help=f"also append {what} as step outputs to the file named by $GITHUB_OUTPUT",
+    )
+
+
+def write_github_output(outputs: dict[str, str]) -> None:
+    """Append ``key=value`` lines to ``$GITHUB_OUTPUT`` (GitHub Actions step outputs)."""
+    target = os.environ.get("GITHUB_OUTPUT")
+    if not target:
+        msg = "--github-output: $GITHUB_OUTPUT is not set (it is on GitHub Actions runners)"
+        raise ConfigError(msg)
+    for key, value in outputs.items():
+        if "\n" in value or "\r" in value:
+            msg = f"step output {key} would span lines"
+            raise ConfigError(msg)
+    with open(target, "a", encoding="utf-8") as f:
+        f.writelines(f"{key}={value}\n" for key, value in outputs.items())
+
+
+def source_date_epoch(upload_time: str | None) -> int:
+    """SOURCE_DATE_EPOCH from an sdist's upload time, as ``wheelmirror build`` sets it:
+    the same for every rebuild (1980-01-01, the earliest a zip can hold, when unknown).
+
+    >>> source_date_epoch("2021-05-18T20:15:31.123Z"), source_date_epoch(None)
+    (1621368931, 315532800)
+    """
+    import calendar
+    import time
+
+    if upload_time:
+        try:
+            stamp = time.strptime(upload_time[:19], "%Y-%m-%dT%H:%M:%S")
+            return max(calendar.timegm(stamp), 315532800)
+        except ValueError:
+            pass
+    return 315532800
 
 
 def parse_pin(value: str, *, need_version: bool) -> tuple[str, str | None]:
@@ -87,15 +129,20 @@ def parse_pin(value: str, *, need_version: bool) -> tuple[str, str | None]:
 def _cibw_config(args: argparse.Namespace) -> int:
     from packaging.utils import canonicalize_name
 
+    from poetry_wheelmirror.cli.recipes_opt import default_recipes_dir
     from poetry_wheelmirror.client import atomic_write
     from poetry_wheelmirror.mirror.cibw import build_identifiers
     from poetry_wheelmirror.mirror.cibw import render_cibw_config
     from poetry_wheelmirror.mirror.recipes import load_recipe
 
     name, version = parse_pin(args.package, need_version=False)
-    path = args.recipes / f"{canonicalize_name(name)}.toml"
+    folder = args.recipes or default_recipes_dir()
+    if folder is None:
+        msg = "no recipe folder: pass --recipes DIR or set $WHEELMIRROR_RECIPES"
+        raise RecipeError(msg)
+    path = folder / f"{canonicalize_name(name)}.toml"
     if not path.is_file():
-        msg = f"no recipe for {name} in {args.recipes}"
+        msg = f"no recipe for {name} in {folder}"
         raise RecipeError(msg)
     recipe = load_recipe(path)
     if version is not None and not recipe.wants(version):
@@ -106,10 +153,17 @@ def _cibw_config(args: argparse.Namespace) -> int:
         return 0
     text = render_cibw_config(recipe)
     if args.output is None:
+        if args.github_output:
+            msg = "--github-output needs --output FILE"
+            raise ConfigError(msg)
         print(text, end="")
         return 0
     out = Path(os.path.abspath(args.output))
     atomic_write(out, text.encode())
+    if args.github_output:
+        write_github_output(
+            {"path": str(out), "timeout-minutes": str(recipe.build.timeout_minutes)}
+        )
     print(out)
     return 0
 
@@ -119,6 +173,7 @@ def _fetch_sdist(args: argparse.Namespace) -> int:
 
     from poetry_wheelmirror.cli.common import make_client
     from poetry_wheelmirror.errors import FetchError
+    from poetry_wheelmirror.errors import HashMismatchError
     from poetry_wheelmirror.mirror.pypi import PYPI_SIMPLE
     from poetry_wheelmirror.mirror.pypi import PypiClient
     from poetry_wheelmirror.names import filename_problem
@@ -137,9 +192,15 @@ def _fetch_sdist(args: argparse.Namespace) -> int:
     problem = filename_problem(sdist.filename)
     if problem:
         raise FetchError(problem)
-    dest = args.dest / sdist.filename
-    print(f"downloading {sdist.filename} ({sdist.size} bytes)", file=sys.stderr)
+    if args.sha256 and args.sha256.lower() != sdist.sha256:
+        msg = f"{sdist.filename}: the index now says sha256 {sdist.sha256}, not {args.sha256}"
+        raise HashMismatchError(msg)
+    dest = (args.dest / sdist.filename).resolve()
+    print(f"wheelmirror: downloading {sdist.filename} ({sdist.size} bytes)", file=sys.stderr)
     client.download(sdist.url, dest, sha256=sdist.sha256)
-    print(f"sha256 {sdist.sha256} ok", file=sys.stderr)
-    print(dest.resolve())
+    print(f"wheelmirror: sha256 {sdist.sha256} ok", file=sys.stderr)
+    if args.github_output:
+        epoch = source_date_epoch(sdist.upload_time)
+        write_github_output({"path": str(dest), "source-date-epoch": str(epoch)})
+    print(dest)
     return 0
