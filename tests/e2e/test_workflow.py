@@ -1,0 +1,250 @@
+"""The GitHub Actions workflow, checked here since GitHub itself is unreachable.
+
+* both static checkers the issue names pass (``check-jsonschema`` with GitHub's workflow
+  schema, ``zizmor --offline``);
+* every ``wheelmirror`` command in a ``run:`` step parses with the real CLI parser, so
+  each step is a command that runs locally too;
+* the matrix keys the workflow reads are the keys ``wheelmirror plan`` writes, and the
+  step outputs it reads are the ones ``fetch-sdist`` / ``cibw-config`` write;
+* every recipe's cibuildwheel config is accepted by the real cibuildwheel, which lists
+  exactly the recipe's build identifiers for Linux and macOS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from poetry_wheelmirror.cli.main import build_parser
+from poetry_wheelmirror.mirror.cibw import build_identifiers
+from poetry_wheelmirror.mirror.cibw import target_for_identifier
+from poetry_wheelmirror.mirror.plan import Missing
+from poetry_wheelmirror.mirror.plan import Plan
+from poetry_wheelmirror.mirror.plan import matrix_json
+from poetry_wheelmirror.mirror.recipes import load_recipes
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+WORKFLOW = ROOT / ".github" / "workflows" / "build.yml"
+BIN = Path(sys.executable).parent
+
+
+def _tool(name: str) -> str:
+    path = BIN / name
+    if path.exists():
+        return str(path)
+    found = shutil.which(name)
+    if found is None:
+        pytest.fail(f"{name} is not installed (it is in the dev extra)")
+    return found
+
+
+@pytest.fixture(scope="module")
+def workflow() -> dict:
+    data = yaml.safe_load(WORKFLOW.read_text())
+    # YAML 1.1 reads the bare key `on` as True.
+    data["on"] = data.pop(True, data.get("on"))
+    return data
+
+
+def _steps(workflow: dict):
+    for job_id, job in workflow["jobs"].items():
+        for step in job.get("steps", []):
+            yield job_id, step
+
+
+def test_check_jsonschema_accepts_the_workflow() -> None:
+    result = subprocess.run(
+        [_tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", str(WORKFLOW)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "ok" in result.stdout
+
+
+def test_zizmor_finds_nothing() -> None:
+    result = subprocess.run(
+        [_tool("zizmor"), "--offline", str(WORKFLOW.parent)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No findings" in result.stdout
+
+
+def test_triggers_permissions_and_limits(workflow: dict) -> None:
+    assert set(workflow["on"]) == {"schedule", "workflow_dispatch"}
+    assert workflow["permissions"] == {}
+    assert workflow["concurrency"]["cancel-in-progress"] is False
+    for job_id, job in workflow["jobs"].items():
+        assert "permissions" in job, job_id
+        assert isinstance(job.get("timeout-minutes"), int), job_id
+    # Only the jobs that need them get write grants.
+    writers = {
+        job_id: {k for k, v in job["permissions"].items() if v == "write"}
+        for job_id, job in workflow["jobs"].items()
+    }
+    assert writers == {
+        "plan": set(),
+        "build": set(),
+        "publish": {"contents", "id-token", "attestations"},
+        "deploy": {"pages", "id-token"},
+    }
+    runners = {m.runner for m in _all_targets()}
+    assert runners == {"macos-15", "macos-15-intel", "ubuntu-24.04", "ubuntu-24.04-arm"}
+    assert workflow["jobs"]["build"]["runs-on"] == "${{ matrix.runner }}"
+
+
+def _all_targets():
+    from poetry_wheelmirror.mirror.recipes import TARGETS
+
+    return TARGETS.values()
+
+
+def test_actions_are_pinned_by_full_sha_with_a_version_comment() -> None:
+    uses = re.findall(r"uses:\s*(\S+)(.*)", WORKFLOW.read_text())
+    assert uses
+    names = set()
+    for ref, comment in uses:
+        action, _, sha = ref.partition("@")
+        assert re.fullmatch(r"[0-9a-f]{40}", sha), ref
+        assert re.fullmatch(r"\s*# v\d+(\.\d+)*", comment), (ref, comment)
+        names.add(action)
+    assert names == {
+        "actions/checkout",
+        "actions/setup-python",
+        "actions/upload-artifact",
+        "actions/download-artifact",
+        "actions/attest-build-provenance",
+        "actions/upload-pages-artifact",
+        "actions/deploy-pages",
+        "pypa/cibuildwheel",
+    }
+
+
+def test_checkout_never_persists_credentials(workflow: dict) -> None:
+    checkouts = [s for _, s in _steps(workflow) if s.get("uses", "").startswith("actions/checkout@")]
+    assert len(checkouts) == 3
+    for step in checkouts:
+        assert step["with"]["persist-credentials"] is False
+
+
+def _wheelmirror_commands(workflow: dict) -> list[tuple[str, list[str]]]:
+    commands = []
+    for job_id, step in _steps(workflow):
+        script = step.get("run")
+        if not script:
+            continue
+        assert "${{" not in script, f"{job_id}: expressions go through env, not into run"
+        script = script.replace("\\\n", " ")
+        for line in script.splitlines():
+            line = line.strip()
+            if line.startswith("wheelmirror "):
+                words = shlex.split(line)[1:]
+                commands.append((job_id, [w for w in words if w != "$@"]))
+    return commands
+
+
+def _no_abbreviations(parser: argparse.ArgumentParser) -> None:
+    """argparse accepts `--sha` for `--sha256`; the workflow must spell options out."""
+    parser.allow_abbrev = False
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                _no_abbreviations(sub)
+
+
+def test_every_run_step_is_a_real_wheelmirror_command(workflow: dict) -> None:
+    commands = _wheelmirror_commands(workflow)
+    used = {argv[0] for _, argv in commands}
+    assert used == {"plan", "fetch-sdist", "cibw-config", "collect", "publish", "manifest"}
+    parser = build_parser()
+    _no_abbreviations(parser)
+    for job_id, argv in commands:
+        # Shell variables stand for values; the parser must accept every option as written.
+        concrete = [w.replace("$", "X") for w in argv]
+        try:
+            parser.parse_args(concrete)
+        except SystemExit as e:  # argparse reports and exits on an unknown option
+            pytest.fail(f"{job_id}: `wheelmirror {' '.join(argv)}` does not parse ({e})")
+
+
+def test_matrix_keys_read_by_the_workflow_are_written_by_the_planner() -> None:
+    text = WORKFLOW.read_text()
+    read = set(re.findall(r"matrix\.([a-z_0-9-]+)", text))
+    missing = Missing(
+        package="markupsafe",  # type: ignore[arg-type]
+        version="2.0.1",
+        python="3.11",
+        platform="linux-x86_64",
+        runner="ubuntu-24.04",
+        build="cp311-manylinux_x86_64",
+        sdist="MarkupSafe-2.0.1.tar.gz",
+        sdist_url="https://example.invalid/MarkupSafe-2.0.1.tar.gz",
+        sdist_sha256="0" * 64,
+    )
+    written = set(matrix_json(Plan(missing=(missing,), notes=(), covered=0))["include"][0])
+    assert read
+    assert read <= written, read - written
+
+
+def test_step_outputs_read_by_the_workflow_are_written_by_the_commands(
+    tmp_path: Path, workflow: dict
+) -> None:
+    """Run the build job's two wheelmirror steps as the runner would (the config step
+    fully offline; fetch-sdist's outputs are checked in tests/unit/test_cibw.py)."""
+    read = set(re.findall(r"steps\.(sdist|config)\.outputs\.([a-z-]+)", WORKFLOW.read_text()))
+    output = tmp_path / "github_output"
+    subprocess.run(
+        [str(BIN / "wheelmirror"), "cibw-config", "markupsafe==2.0.1", "--recipes",
+         str(ROOT / "recipes"), "--output", str(tmp_path / "c.toml"), "--github-output"],
+        check=True,
+        env={"GITHUB_OUTPUT": str(output), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+    )
+    written = {("config", line.split("=", 1)[0]) for line in output.read_text().splitlines()}
+    written |= {("sdist", "path"), ("sdist", "source-date-epoch")}
+    assert read == written
+
+
+@pytest.mark.parametrize("platform", ["linux", "macos"])
+def test_cibuildwheel_accepts_every_recipe_config(tmp_path: Path, platform: str) -> None:
+    cibuildwheel = _tool("cibuildwheel")
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "setup.py").write_text("raise SystemExit('never run')\n")
+    recipes = load_recipes(ROOT / "recipes")
+    assert len(recipes) >= 5
+    for name, recipe in recipes.items():
+        config = tmp_path / f"{name}.toml"
+        subprocess.run(
+            [str(BIN / "wheelmirror"), "cibw-config", name, "--recipes", str(ROOT / "recipes"),
+             "--output", str(config)],
+            check=True,
+            capture_output=True,
+        )
+        result = subprocess.run(
+            [cibuildwheel, "--print-build-identifiers", "--platform", platform,
+             "--config-file", str(config), str(project)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0, f"{name}: {result.stderr}"
+        printed = set(result.stdout.split())
+        expected = {
+            i for i in build_identifiers(recipe) if target_for_identifier(i).os == platform
+        }
+        assert printed == expected, name
