@@ -1,0 +1,145 @@
+from __future__ import annotations
+
+import configparser
+
+import pytest
+
+from pip_shim.pipconf import ADDED_MARK
+from pip_shim.pipconf import DISABLED_MARK
+from pip_shim.pipconf import add_mirror
+from pip_shim.pipconf import remove_mirror
+from poetry_wheelmirror.errors import ConfigError
+
+URL = "http://127.0.0.1:8000/simple/"
+
+REALISTIC = """\
+# pip configuration for the data team
+; maintained by hand, please keep the comments
+
+[global]
+# corporate proxy and CA
+timeout = 60
+cert = /etc/ssl/certs/corp-ca.pem
+extra-index-url =
+    https://pkgs.corp.example/simple/
+    # the ML team's index
+    https://ml.corp.example/simple/
+trusted-host = pkgs.corp.example
+
+[install]
+; never build from source on CI
+prefer-binary = true
+no-warn-script-location = true
+
+[freeze]
+timeout = 10
+"""
+
+
+def _pip_read(text: str) -> configparser.RawConfigParser:
+    # How pip reads its files (pip/_internal/configuration.py).
+    parser = configparser.RawConfigParser()
+    parser.read_string(text)
+    return parser
+
+
+def _values(value: str) -> list[str]:
+    return value.split()
+
+
+@pytest.mark.parametrize("mode", ["extra", "routing"])
+def test_add_to_empty_file_and_remove(mode):
+    change = add_mirror("", URL, mode)  # type: ignore[arg-type]
+    key = "extra-index-url" if mode == "extra" else "index-url"
+    assert _pip_read(change.text)["global"][key] == URL
+    assert remove_mirror(change.text).text == ""
+
+
+def test_realistic_file_keeps_every_line_and_is_read_by_pip():
+    change = add_mirror(REALISTIC, URL, "extra")
+    assert change.changed
+    new_lines = change.text.splitlines()
+    # Every original line is still there, in order.
+    it = iter(new_lines)
+    assert all(any(line == n for n in it) for line in REALISTIC.splitlines())
+    parsed = _pip_read(change.text)
+    assert _values(parsed["global"]["extra-index-url"]) == [
+        "https://pkgs.corp.example/simple/",
+        "https://ml.corp.example/simple/",
+        URL,
+    ]
+    assert parsed["install"]["prefer-binary"] == "true"
+    assert remove_mirror(change.text).text == REALISTIC
+
+
+def test_idempotent():
+    once = add_mirror(REALISTIC, URL, "extra")
+    twice = add_mirror(once.text, URL, "extra")
+    assert not twice.changed
+    assert twice.text == once.text
+
+
+def test_new_url_replaces_ours_only():
+    once = add_mirror(REALISTIC, URL, "extra")
+    other = add_mirror(once.text, "https://mirror.example/simple/", "extra")
+    assert URL not in other.text
+    assert other.text.count(ADDED_MARK) == 1
+    assert remove_mirror(other.text).text == REALISTIC
+
+
+def test_routing_disables_and_restores_users_index_url():
+    text = "[global]\nindex-url = https://corp.example/simple/\ntimeout = 5\n"
+    change = add_mirror(text, URL, "routing")
+    assert change.replaced == ("index-url = https://corp.example/simple/",)
+    assert DISABLED_MARK + "index-url = https://corp.example/simple/" in change.text
+    assert _pip_read(change.text)["global"]["index-url"] == URL
+    assert remove_mirror(change.text).text == text
+
+
+def test_underscore_and_case_spelling_is_the_same_option():
+    text = "[global]\nExtra_Index_URL = https://corp.example/simple/\n"
+    change = add_mirror(text, URL, "extra")
+    assert _values(_pip_read(change.text)["global"]["extra_index_url"])[-1] == URL
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[install]\nprefer-binary = yes",  # no newline at the end, no [global]
+        "[global]\r\ntimeout = 5\r\n",  # CRLF
+        "[global]\nextra-index-url = https://a.example/simple/",  # value on the last line
+        "\n\n# only comments\n",
+    ],
+)
+def test_round_trip_is_byte_exact(text):
+    change = add_mirror(text, URL, "extra")
+    _pip_read(change.text)
+    assert remove_mirror(change.text).text == text
+
+
+def test_crlf_is_kept():
+    change = add_mirror("[global]\r\ntimeout = 5\r\n", URL, "extra")
+    assert "\n" not in change.text.replace("\r\n", "")
+
+
+def test_user_edits_after_add_survive_remove():
+    change = add_mirror("", URL, "extra")
+    edited = change.text + "timeout = 30\n"
+    removed = remove_mirror(edited).text
+    assert _pip_read(removed)["global"]["timeout"] == "30"
+    assert URL not in removed
+
+
+def test_command_section_override_is_reported():
+    text = "[install]\nextra-index-url = https://x.example/simple/\n"
+    change = add_mirror(text, URL, "extra")
+    assert any("[install]" in note for note in change.notes)
+
+
+def test_remove_without_marks_changes_nothing():
+    assert not remove_mirror(REALISTIC).changed
+
+
+def test_bad_url():
+    with pytest.raises(ConfigError):
+        add_mirror("", "http://a b/", "extra")
