@@ -422,6 +422,11 @@ class _Job:
         env.update(self.settings.env)
         env["SOURCE_DATE_EPOCH"] = str(_epoch(upload_time))
         build_env = dict(env)
+        # The work folder's random name would end up in debug info and make every rebuild
+        # differ; mapping it to a fixed name keeps rebuilds byte-identical.
+        prefix_map = f"-ffile-prefix-map={self.work}=/wheelmirror-build"
+        for var in ("CFLAGS", "CXXFLAGS"):
+            build_env[var] = f"{build_env.get(var, '')} {prefix_map}".strip()
         uv = _uv()
         constraints = self.work / "build-constraints.txt"
         constraints.write_text("".join(f"{c}\n" for c in self.settings.constraints))
