@@ -1,0 +1,205 @@
+"""Recipe -> cibuildwheel options (poetry_wheelmirror.mirror.cibw) and its two CLI steps."""
+
+from __future__ import annotations
+
+import json
+import sys
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+from poetry_wheelmirror.cli.cibw_cmd import parse_pin
+from poetry_wheelmirror.cli.cibw_cmd import source_date_epoch
+from poetry_wheelmirror.cli.main import main
+from poetry_wheelmirror.errors import ConfigError
+from poetry_wheelmirror.errors import RecipeError
+from poetry_wheelmirror.mirror.cibw import CONSTRAINTS_FILE
+from poetry_wheelmirror.mirror.cibw import build_identifiers
+from poetry_wheelmirror.mirror.cibw import cibw_options
+from poetry_wheelmirror.mirror.cibw import dnf_package_names
+from poetry_wheelmirror.mirror.cibw import render_cibw_config
+from poetry_wheelmirror.mirror.cibw import target_for_identifier
+from poetry_wheelmirror.mirror.recipes import load_recipes
+from poetry_wheelmirror.mirror.recipes import parse_recipe
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+ROOT = Path(__file__).resolve().parents[2]
+
+GRPC = """
+name = "grpcio"
+versions = ["1.48.2"]
+python = ["3.11", "3.12"]
+platforms = ["linux-x86_64", "macos-arm64"]
+[build]
+constraints = ["setuptools<70", "Cython<3"]
+strip = true
+import-check = "grpc._cython.cygrpc"
+timeout-minutes = 120
+before-build = ["echo hi"]
+[build.env]
+GRPC_PYTHON_BUILD_WITH_CYTHON = "1"
+ODD = "two words; $HOME"
+[build.system-packages]
+linux = ["libxml2-dev", "libxslt1-dev"]
+macos = ["libxml2"]
+"""
+
+PLAIN = """
+name = "MarkupSafe"
+versions = ["2.0.1"]
+python = ["3.11"]
+platforms = ["linux-aarch64"]
+"""
+
+
+def test_identifiers_are_python_times_targets() -> None:
+    recipe = parse_recipe(GRPC)
+    assert build_identifiers(recipe) == [
+        "cp311-manylinux_x86_64",
+        "cp312-manylinux_x86_64",
+        "cp311-macosx_arm64",
+        "cp312-macosx_arm64",
+    ]
+    assert target_for_identifier("cp312-macosx_arm64").runner == "macos-15"
+    assert target_for_identifier("cp311-manylinux_aarch64").runner == "ubuntu-24.04-arm"
+    with pytest.raises(RecipeError):
+        target_for_identifier("cp311-win_amd64")
+
+
+def test_recipe_settings_map_to_cibuildwheel_options() -> None:
+    options = cibw_options(parse_recipe(GRPC))
+    assert options["build"] == (
+        "cp311-manylinux_x86_64 cp312-manylinux_x86_64 cp311-macosx_arm64 cp312-macosx_arm64"
+    )
+    assert "*-musllinux_*" in options["skip"]
+    env = options["environment"]
+    assert env["GRPC_PYTHON_BUILD_WITH_CYTHON"] == "1"
+    # cibuildwheel reads values as shell words: a value must mean itself.
+    assert env["ODD"] == "'two words; $HOME'"
+    for key in ("PIP_CONSTRAINT", "PIP_BUILD_CONSTRAINT", "UV_BUILD_CONSTRAINT"):
+        assert env[key] == CONSTRAINTS_FILE
+    assert options["before-build"] == ["echo hi"]
+    assert options["test-command"] == 'python -c "import grpc._cython.cygrpc"'
+    linux, macos = options["linux"], options["macos"]
+    assert linux["archs"] == ["x86_64"]
+    assert macos["archs"] == ["arm64"]
+    # The constraints file is written before anything installs, on both OSes.
+    written = f"printf '%s\\n' 'setuptools<70' 'Cython<3' > {CONSTRAINTS_FILE}"
+    assert linux["before-all"][0] == written
+    assert macos["before-all"][0] == written
+    assert linux["before-all"][1] == "dnf install -y libxml2-devel libxslt-devel"
+    assert macos["before-all"][1] == "brew install libxml2"
+    assert linux["repair-wheel-command"] == "auditwheel repair --strip -w {dest_dir} {wheel}"
+    assert linux["environment-pass"] == ["SOURCE_DATE_EPOCH"]
+    assert macos["environment"]["MACOSX_DEPLOYMENT_TARGET"] == "15.0"
+
+
+def test_a_plain_recipe_gets_plain_options() -> None:
+    options = cibw_options(parse_recipe(PLAIN))
+    assert options["build"] == "cp311-manylinux_aarch64"
+    assert options["environment"] == {}
+    assert "macos" not in options
+    assert "before-all" not in options["linux"]
+    assert options["linux"]["repair-wheel-command"] == "auditwheel repair -w {dest_dir} {wheel}"
+    assert options["test-command"] == 'python -c "import markupsafe"'
+
+
+def test_dnf_names() -> None:
+    assert dnf_package_names(("zlib1g-dev", "libbar-dev", "make")) == [
+        "zlib-devel",
+        "libbar-devel",
+        "make",
+    ]
+
+
+def test_rendered_config_round_trips_and_is_byte_stable() -> None:
+    recipe = parse_recipe(GRPC)
+    text = render_cibw_config(recipe)
+    assert text == render_cibw_config(recipe)
+    parsed = tomllib.loads(text)["tool"]["cibuildwheel"]
+    assert parsed == json.loads(json.dumps(cibw_options(recipe)))
+
+
+def _cibuildwheel_schema() -> dict:
+    try:
+        files = resources.files("cibuildwheel") / "resources" / "cibuildwheel.schema.json"
+        return json.loads(files.read_text())
+    except (ModuleNotFoundError, FileNotFoundError):
+        pytest.fail("cibuildwheel is in the dev extra; install it")
+
+
+def test_every_shipped_recipe_validates_against_cibuildwheels_schema() -> None:
+    import jsonschema
+
+    schema = _cibuildwheel_schema()
+    recipes = load_recipes(ROOT / "recipes")
+    assert {"grpcio", "grpcio-tools", "lxml", "markupsafe", "crcmod"} <= set(recipes)
+    for recipe in [*recipes.values(), parse_recipe(GRPC)]:
+        table = tomllib.loads(render_cibw_config(recipe))["tool"]["cibuildwheel"]
+        jsonschema.validate(table, schema)
+    bad = {"bogus-option": 1}
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(bad, schema)
+
+
+@pytest.mark.parametrize(
+    ("value", "need", "expected"),
+    [
+        ("markupsafe==2.0.1", True, ("markupsafe", "2.0.1")),
+        ("grpcio", False, ("grpcio", None)),
+        ("grpcio == 1.48.2", False, ("grpcio", "1.48.2")),
+    ],
+)
+def test_parse_pin(value: str, need: bool, expected: tuple[str, str | None]) -> None:
+    assert parse_pin(value, need_version=need) == expected
+
+
+@pytest.mark.parametrize(("value", "need"), [("grpcio", True), ("grpcio==", False), ("../x", False)])
+def test_parse_pin_refuses(value: str, need: bool) -> None:
+    with pytest.raises(ConfigError):
+        parse_pin(value, need_version=need)
+
+
+def test_source_date_epoch() -> None:
+    assert source_date_epoch("2021-05-18T17:18:22.000000Z") == 1621358302
+    assert source_date_epoch("garbage") == 315532800
+    assert source_date_epoch("1970-01-02T00:00:00Z") == 315532800
+
+
+def test_cibw_config_command_writes_file_and_step_outputs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    output = tmp_path / "out"
+    monkeypatch.setenv("GITHUB_OUTPUT", str(output))
+    config = tmp_path / "sub" / "grpcio.toml"
+    code = main(
+        ["cibw-config", "grpcio==1.48.2", "--recipes", str(ROOT / "recipes"), "-o", str(config),
+         "--github-output"]
+    )
+    assert code == 0
+    assert capsys.readouterr().out.strip() == str(config)
+    assert "GRPC_PYTHON_BUILD_WITH_CYTHON" in config.read_text()
+    assert output.read_text() == f"path={config}\ntimeout-minutes=120\n"
+
+
+def test_cibw_config_refuses_a_version_the_recipe_does_not_carry(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code = main(["cibw-config", "grpcio==1.0", "--recipes", str(ROOT / "recipes")])
+    assert code == RecipeError.exit_code
+    assert "does not carry version 1.0" in capsys.readouterr().err
+
+
+def test_github_output_without_the_variable_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("GITHUB_OUTPUT", raising=False)
+    code = main(["cibw-config", "markupsafe", "--recipes", str(ROOT / "recipes"), "-o",
+                 str(tmp_path / "c.toml"), "--github-output"])
+    assert code == ConfigError.exit_code
+    assert "$GITHUB_OUTPUT is not set" in capsys.readouterr().err
