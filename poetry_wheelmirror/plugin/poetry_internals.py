@@ -175,6 +175,7 @@ class Hook:
         poetry: Any,
         binary_allowed: Callable[[str], bool],
         link_factory: Callable[[str], Any],
+        cache_dir_for_link: Callable[[Any], Path] | None = None,
     ) -> None:
         self.settings = settings
         self.io = io
@@ -182,6 +183,7 @@ class Hook:
         self.poetry = poetry
         self.binary_allowed = binary_allowed
         self.link_factory = link_factory
+        self.cache_dir_for_link = cache_dir_for_link
         self.lock = threading.RLock()
         self.failure: str | None = None
         self._reader: MirrorReader | None = None
@@ -314,6 +316,7 @@ class Hook:
             msg = f"mirror wheel URL refused: {problem}"
             raise WheelmirrorError(msg)
         link = self.link_factory(link_url(url, wheel.sha256))
+        self._purge_bad_cached_copy(link, wheel.filename, wheel.sha256)
         with self.lock:
             key = id(package)
             if key not in self._patched:
@@ -325,6 +328,28 @@ class Hook:
                 self._local_files[url.split("#", 1)[0]] = url_to_path(url)
             self.redirected.append((package.name, package.version.text, wheel.filename, url))
         return link
+
+    def _purge_bad_cached_copy(self, link: Any, filename: str, sha256: str) -> None:
+        """Drop a cached copy of the mirror wheel whose bytes are not *sha256*.
+
+        Poetry keys its artifact cache by URL and hash and reuses a file once
+        downloaded; a copy that failed the hash check (tampered, or a mirror that
+        has since been repaired) would otherwise fail every later install.
+        """
+        if self.cache_dir_for_link is None:
+            return
+        import hashlib
+
+        try:
+            cached = Path(self.cache_dir_for_link(link)) / filename
+            if not cached.is_file():
+                return
+            digest = hashlib.sha256(cached.read_bytes()).hexdigest()
+            if digest != sha256:
+                cached.unlink()
+                self.debug(f"removed a cached {filename} whose sha256 was {digest}")
+        except (OSError, AttributeError, TypeError) as e:
+            self.debug(f"cannot check the cached {filename}: {e}")
 
     def download_archive(
         self, original: Callable[[Any, str, Path], None], operation: Any, url: str, dest: Path
@@ -391,6 +416,7 @@ def _attach(command: Any, io: Any) -> Hook | None:
         if io.is_verbose():
             io.write_line(f"{_PREFIX}: off ({settings.disabled_reason})")
         return None
+    artifact_cache = getattr(executor, "_artifact_cache", None)
     hook = Hook(
         settings=settings,
         io=io,
@@ -398,6 +424,8 @@ def _attach(command: Any, io: Any) -> Hook | None:
         poetry=poetry,
         binary_allowed=binary_allowed,
         link_factory=Link,
+        # Optional: without it a bad cached copy is only reported by Poetry's hash check.
+        cache_dir_for_link=getattr(artifact_cache, "get_cache_directory_for_link", None),
     )
 
     def wrapped_choose_for(package: Any) -> Any:

@@ -14,6 +14,7 @@ import hashlib
 import json
 import shutil
 import socket
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -184,6 +185,49 @@ def test_install_uses_mirror_wheel_and_keeps_lock(
     assert (project / "poetry.lock").read_bytes() == poetries.lock
 
 
+@pytest.fixture
+def http_mirror(mirror: Path) -> Iterator[tuple[str, list[str]]]:
+    """The session mirror served over loopback http; yields (base URL, request log)."""
+    import functools
+    import http.server
+    import threading
+
+    log: list[str] = []
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            log.append(self.path)
+
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Handler, directory=str(mirror))
+    )
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/", log
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_install_from_http_mirror_fetches_only_needed_documents(
+    poetries: Poetries,
+    pypi_index: PassthroughIndex,
+    http_mirror: tuple[str, list[str]],
+    work: Path,
+) -> None:
+    url, log = http_mirror
+    project = make_project(work / "p", pypi_index.url, poetries.lock)
+    env = project_env(work, POETRY_WHEELMIRROR_URL=url)
+    result = poetries.plugin.run("install", cwd=project, env=env)
+    assert_from_mirror(project, result.stdout + result.stderr)
+    # The root, markupsafe's document (six has a PyPI wheel: nothing asked) and the wheel.
+    assert sorted(p.split("/")[1] for p in log) == ["files", "manifest.json", "packages"], log
+    assert "/packages/markupsafe.json" in log, log
+    # The plugin's cache lives under Poetry's cache-dir.
+    assert list((work / "poetry-cache" / "wheelmirror" / "http").rglob("*.body"))
+
+
 def test_update_and_add_write_the_same_lock_as_without_plugin(
     poetries: Poetries, pypi_index: PassthroughIndex, mirror: Path, work: Path
 ) -> None:
@@ -243,6 +287,10 @@ def test_tampered_wheel_fails_with_poetrys_hash_error(
     site = next((project / ".venv" / "lib").glob("python3*/site-packages"))
     assert not [p for p in site.glob("*.dist-info") if p.name.lower().startswith("markupsafe")]
     assert (project / "poetry.lock").read_bytes() == poetries.lock
+    # Once the mirror serves the right bytes again, the bad cached copy is not reused.
+    shutil.copyfile(next((mirror / "files" / "markupsafe").glob("*.whl")), wheel)
+    result = poetries.plugin.run("install", cwd=project, env=env)
+    assert_from_mirror(project, result.stdout + result.stderr)
 
 
 def test_wheel_built_from_another_sdist_is_refused(
