@@ -122,6 +122,9 @@ class MirrorStore:
     def __init__(self, path: Path, *, mirror_name: str = "local") -> None:
         self.path = path
         self.mirror_name = mirror_name
+        # sha256 of each package document as last read or written: the root's refs
+        # come from here instead of rendering every document again.
+        self._doc_sha256: dict[NormalizedName, str] = {}
 
     # -- reading ------------------------------------------------------------------------
 
@@ -140,7 +143,9 @@ class MirrorStore:
             data = path.read_bytes()
         except FileNotFoundError:
             return None
-        return parse_package_document(data, source=str(path), expected_name=key)
+        doc = parse_package_document(data, source=str(path), expected_name=key)
+        self._doc_sha256[key] = hashlib.sha256(data).hexdigest()
+        return doc
 
     def upstream(self, name: str) -> UpstreamProject | None:
         path = self.path / upstream_snapshot_path(canonicalize_name(name))
@@ -183,14 +188,25 @@ class MirrorStore:
 
     # -- writing ------------------------------------------------------------------------
 
-    def _write(self, relative: str, data: bytes, written: list[str]) -> None:
+    def _write(
+        self, relative: str, data: bytes, written: list[str], *, durable: bool = True
+    ) -> None:
+        """Write *data* unless the file already holds it. Index pages are written
+        ``durable=False`` (renamed into place without fsync): they are derived data that
+        ``wheelmirror index`` rebuilds, and an fsync per page dominated large mirrors."""
         path = self.path / relative
         try:
             if path.read_bytes() == data:
                 return
         except FileNotFoundError:
             pass
-        atomic_write(path, data)
+        if durable:
+            atomic_write(path, data)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            tmp.write_bytes(data)
+            os.replace(tmp, path)
         written.append(relative)
 
     def _copy_new(self, source: Path, dest: Path) -> None:
@@ -249,7 +265,9 @@ class MirrorStore:
                     f"files/{wheel.name}/{wheel.filename}.metadata", wheel.metadata, written
                 )
             for name in sorted({w.name for w in wheels}):
-                self._write(package_document_path(name), self._doc_bytes(docs[name]), written)
+                data = self._doc_bytes(docs[name])
+                self._write(package_document_path(name), data, written)
+                self._doc_sha256[name] = hashlib.sha256(data).hexdigest()
             for name, project in sorted(upstream.items()):
                 self._write(
                     upstream_snapshot_path(name),
@@ -327,14 +345,14 @@ class MirrorStore:
         pages = render_index({name: (doc, self.upstream(name)) for name, doc in docs.items()})
         for path, data in sorted(pages.items()):
             if path.count("/") == 2:
-                self._write(path, data, written)
+                self._write(path, data, written, durable=False)
         refs = {
             name: PackageRef(
                 name=name,
                 url=package_document_path(name),
-                sha256=hashlib.sha256(self._doc_bytes(doc)).hexdigest(),
+                sha256=self._doc_sha256[name],
             )
-            for name, doc in sorted(docs.items())
+            for name in sorted(docs)
         }
         old = self.root()
         # generated_at moves only when the content does: a no-op run changes no byte.
@@ -346,8 +364,8 @@ class MirrorStore:
                 packages=refs,
             )
             self._write(ROOT_MANIFEST_PATH, dump_document(root_manifest_json(root)), written)
-        self._write("simple/index.html", pages["simple/index.html"], written)
-        self._write("simple/index.json", pages["simple/index.json"], written)
+        self._write("simple/index.html", pages["simple/index.html"], written, durable=False)
+        self._write("simple/index.json", pages["simple/index.json"], written, durable=False)
         written.extend(self._remove_stale_pages(set(docs)))
         return written
 
