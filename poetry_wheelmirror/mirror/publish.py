@@ -199,6 +199,10 @@ class GitHubPublisher:
         self._assets: dict[str, dict[str, Asset]] = {}
 
     def url_for(self, item: Upload) -> str:
+        # The URL recorded must be the one GitHub serves: refuse names it would rename.
+        problem = asset_name_problem(item.filename)
+        if problem:
+            raise PublishError(problem)
         return self.api.download_url(release_tag(item.name, item.version), item.filename)
 
     def _existing(self, tag: str) -> dict[str, Asset]:

@@ -17,7 +17,7 @@ from poetry_wheelmirror.mirror.store import MirrorStore
 from poetry_wheelmirror.mirror.store import NewWheel
 from tests.support.wheels import make_wheel
 
-__all__ = ["fake_bundle", "make_source_mirror", "tree_state"]
+__all__ = ["build_markupsafe", "fake_bundle", "make_source_mirror", "tree_state"]
 
 
 def make_source_mirror(folder: Path, filenames: list[str], *, body: str = "") -> MirrorStore:
@@ -90,3 +90,25 @@ def tree_state(folder: Path) -> dict[str, tuple[bytes, int]]:
         for p in sorted(folder.rglob("*"))
         if p.is_file()
     }
+
+
+def build_markupsafe(base: Path) -> Path:
+    """A real local mirror: ``wheelmirror build markupsafe==2.0.1`` (PyPI's sdist, ~2 s)."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.support.cleanenv import clean_env
+
+    mirror = base / "built"
+    result = subprocess.run(
+        [sys.executable, "-m", "poetry_wheelmirror.cli.main", "build", "markupsafe==2.0.1",
+         "--mirror", str(mirror), "--cache-dir", str(base / "cache")],
+        env=clean_env(PIP_CONFIG_FILE=os.devnull),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return mirror
