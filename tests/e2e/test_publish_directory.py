@@ -106,3 +106,61 @@ def test_publishing_a_mirror_onto_itself_is_refused(source: Path) -> None:
     result = run_wheelmirror("publish", "--mirror", str(source), "--to", str(source))
     assert result.returncode == 2
     assert "is the mirror being published" in result.stderr
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_publish_job_runs_locally(source: Path, tmp_path: Path) -> None:
+    """The workflow's publish job on a laptop: cibuildwheel artifacts -> `collect` ->
+    `publish` -> `manifest check` (PyPI is asked for the sdist; the wheel is the real one)."""
+    wheel = next((source / "files" / "markupsafe").glob("*.whl"))
+    wheelhouse = tmp_path / "wheelhouse" / "wheel-markupsafe-2.0.1-cp311"
+    wheelhouse.mkdir(parents=True)
+    (wheelhouse / wheel.name).write_bytes(wheel.read_bytes())
+    mirror, site, cache = tmp_path / "mirror", tmp_path / "site", tmp_path / "cache"
+    common = ("--recipes", str(ROOT / "recipes"), "--cache-dir", str(cache))
+    env = clean_env(GITHUB_ACTIONS="true")
+    collected = run_wheelmirror(
+        "collect", str(tmp_path / "wheelhouse"), "--mirror", str(mirror), *common, env=env
+    )
+    assert collected.returncode == 0, collected.stderr
+    assert collected.stdout.strip() == f"added    files/markupsafe/{wheel.name}"
+    doc = (mirror / "packages" / "markupsafe.json").read_text()
+    assert '"runner": "github:ubuntu-24.04"' in doc
+    assert '"tool": "cibuildwheel"' in doc
+    assert '"filename": "MarkupSafe-2.0.1.tar.gz"' in doc  # the sdist PyPI has
+    before = tree_state(mirror)
+    again = run_wheelmirror(
+        "collect", str(tmp_path / "wheelhouse"), "--mirror", str(mirror), *common, env=env
+    )
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.startswith("present ")
+    assert tree_state(mirror) == before
+    published = run_wheelmirror("publish", "--mirror", str(mirror), "--to", str(site))
+    assert published.returncode == 0, published.stderr
+    check = run_wheelmirror("manifest", "check", str(site), "--files")
+    assert check.returncode == 0, check.stderr
+
+
+@pytest.mark.parametrize(
+    ("filename", "message"),
+    [
+        ("markupsafe-2.0.1-cp311-cp311-linux_x86_64.whl", "a linux_* wheel"),
+        ("markupsafe-9.9-cp311-cp311-manylinux_2_17_x86_64.whl", "does not carry 9.9"),
+        ("notcarried-1.0-py3-none-any.whl", "no recipe for notcarried"),
+    ],
+)
+def test_collect_refuses_wheels_the_mirror_must_not_publish(
+    tmp_path: Path, filename: str, message: str
+) -> None:
+    from tests.support.wheels import make_wheel
+
+    make_wheel(tmp_path / "wheelhouse", filename)
+    result = run_wheelmirror(
+        "collect", str(tmp_path / "wheelhouse"), "--mirror", str(tmp_path / "mirror"),
+        "--recipes", str(ROOT / "recipes"), "--cache-dir", str(tmp_path / "cache"),
+    )
+    assert result.returncode == 8, result.stderr
+    assert message in result.stderr
+    assert not (tmp_path / "mirror").exists()

@@ -5,7 +5,8 @@
 * every ``wheelmirror`` command in a ``run:`` step parses with the real CLI parser, so
   each step is a command that runs locally too;
 * the matrix keys the workflow reads are the keys ``wheelmirror plan`` writes, and the
-  step outputs it reads are the ones ``fetch-sdist`` / ``cibw-config`` write;
+  step outputs it reads are the ones ``fetch-sdist`` / ``cibw-config`` write when run
+  here as the runner runs them;
 * every recipe's cibuildwheel config is accepted by the real cibuildwheel, which lists
   exactly the recipe's build identifiers for Linux and macOS.
 """
@@ -200,23 +201,41 @@ def test_matrix_keys_read_by_the_workflow_are_written_by_the_planner() -> None:
     assert read <= written, read - written
 
 
-def test_step_outputs_read_by_the_workflow_are_written_by_the_commands(
-    tmp_path: Path, workflow: dict
+def test_build_job_steps_run_locally_and_write_the_outputs_the_workflow_reads(
+    tmp_path: Path,
 ) -> None:
-    """Run the build job's two wheelmirror steps as the runner would (the config step
-    fully offline; fetch-sdist's outputs are checked in tests/unit/test_cibw.py)."""
+    """The build job's two wheelmirror steps as the runner runs them (fetch-sdist asks
+    PyPI and checks the sha256; cibuildwheel itself needs Docker or a Mac, so it is
+    checked with --print-build-identifiers below)."""
+    import os
+
+    from tests.support.cleanenv import clean_env
+
     read = set(re.findall(r"steps\.(sdist|config)\.outputs\.([a-z-]+)", WORKFLOW.read_text()))
-    output = tmp_path / "github_output"
-    subprocess.run(
-        [str(BIN / "wheelmirror"), "cibw-config", "markupsafe==2.0.1", "--recipes",
-         str(ROOT / "recipes"), "--output", str(tmp_path / "c.toml"), "--github-output"],
-        check=True,
-        env={"GITHUB_OUTPUT": str(output), "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-    )
-    written = {("config", line.split("=", 1)[0]) for line in output.read_text().splitlines()}
-    written |= {("sdist", "path"), ("sdist", "source-date-epoch")}
+    written = set()
+    for step, argv in {
+        "sdist": ["fetch-sdist", "markupsafe==2.0.1", "--dest", str(tmp_path / "sdist"),
+                  "--sha256", "594c67807fb16238b30c44bdf74f36c02cdf22d1c8cda91ef8a0ed8dabf5620a",
+                  "--cache-dir", str(tmp_path / "cache")],
+        "config": ["cibw-config", "markupsafe==2.0.1", "--recipes", str(ROOT / "recipes"),
+                   "--output", str(tmp_path / "c.toml")],
+    }.items():
+        output = tmp_path / f"{step}.out"
+        result = subprocess.run(
+            [str(BIN / "wheelmirror"), *argv, "--github-output"],
+            env=clean_env(GITHUB_OUTPUT=str(output), PIP_CONFIG_FILE=os.devnull),
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        outputs = dict(line.split("=", 1) for line in output.read_text().splitlines())
+        assert Path(outputs["path"]).is_file()
+        written |= {(step, key) for key in outputs}
     assert read == written
+    sdist = tmp_path / "sdist" / "MarkupSafe-2.0.1.tar.gz"
+    assert sdist.is_file()
 
 
 @pytest.mark.parametrize("platform", ["linux", "macos"])
