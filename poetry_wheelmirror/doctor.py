@@ -1181,9 +1181,10 @@ def run_doctor(
             checks.append(
                 Check("plugin platforms", "warn", f"the plugin will not act here: {problem}")
             )
-    checks += check_project(
-        project, pyproject, reader, target, settings or PluginSettings(url=mirror)
-    )
+    if options.project is None or project is not None:  # else: reported above
+        checks += check_project(
+            project, pyproject, reader, target, settings or PluginSettings(url=mirror)
+        )
     return checks
 
 

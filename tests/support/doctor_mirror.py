@@ -1,0 +1,131 @@
+"""Small mirrors and lock files for the doctor's tests, written with manifest.py's renderers."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from collections.abc import Sequence
+from pathlib import Path
+
+from packaging.utils import canonicalize_name
+
+from poetry_wheelmirror.manifest import PackageDocument
+from poetry_wheelmirror.manifest import PackageRef
+from poetry_wheelmirror.manifest import RootManifest
+from poetry_wheelmirror.manifest import SourceDist
+from poetry_wheelmirror.manifest import VersionEntry
+from poetry_wheelmirror.manifest import WheelFile
+from poetry_wheelmirror.manifest import dump_document
+from poetry_wheelmirror.manifest import package_document_json
+from poetry_wheelmirror.manifest import package_document_path
+from poetry_wheelmirror.manifest import root_manifest_json
+from tests.support.wheels import make_wheel
+
+__all__ = ["sdist_sha", "write_lock", "write_mirror"]
+
+
+def sdist_sha(name: str, version: str) -> str:
+    """A stable fake sha256 for the sdist of *name* *version* (lock and mirror agree)."""
+    return hashlib.sha256(f"{canonicalize_name(name)}-{version}.tar.gz".encode()).hexdigest()
+
+
+def write_mirror(
+    root: Path,
+    packages: Mapping[str, Mapping[str, Sequence[str]]],
+    *,
+    generated_at: str = "2026-12-01T00:00:00Z",
+    with_files: bool = False,
+) -> Path:
+    """A mirror directory: *packages* maps name -> version -> wheel filenames.
+
+    With *with_files* the wheels are real (tests/support/wheels.py) and their sha256 and
+    size are the files'; otherwise only the documents are written.
+    """
+    refs = {}
+    for raw_name, versions in packages.items():
+        name = canonicalize_name(raw_name)
+        entries = {}
+        for version, filenames in versions.items():
+            wheels = []
+            for filename in filenames:
+                if with_files:
+                    path = make_wheel(root / "files" / name, filename)
+                    data = path.read_bytes()
+                else:
+                    data = filename.encode()
+                wheels.append(
+                    WheelFile(
+                        filename=filename,
+                        url=f"../files/{name}/{filename}",
+                        sha256=hashlib.sha256(data).hexdigest(),
+                        size=len(data),
+                    )
+                )
+            sdist = f"{name}-{version}.tar.gz"
+            entries[version] = VersionEntry(
+                version=version,
+                source=SourceDist(
+                    filename=sdist,
+                    sha256=sdist_sha(name, version),
+                    url=f"https://files.pythonhosted.org/packages/xx/{sdist}",
+                ),
+                wheels=tuple(wheels),
+            )
+        body = dump_document(package_document_json(PackageDocument(name=name, versions=entries)))
+        path = root / package_document_path(name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(body)
+        refs[name] = PackageRef(
+            name=name, url=package_document_path(name), sha256=hashlib.sha256(body).hexdigest()
+        )
+    manifest = RootManifest(
+        mirror_name="doctor-test", index_url="simple/", generated_at=generated_at, packages=refs
+    )
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "manifest.json").write_bytes(dump_document(root_manifest_json(manifest)))
+    return root
+
+
+def write_lock(
+    project: Path,
+    packages: Mapping[str, tuple[str, Sequence[str]]],
+    *,
+    markers: Mapping[str, str] | None = None,
+) -> Path:
+    """A Poetry 2.x poetry.lock (lock-version 2.1) and pyproject.toml in *project*.
+
+    *packages* maps name -> (version, extra files besides the sdist); the sdist's hash is
+    :func:`sdist_sha`, so the mirror's recorded source matches the lock.
+    """
+    project.mkdir(parents=True, exist_ok=True)
+    deps = "\n".join(f'{name} = "{version}"' for name, (version, _) in packages.items())
+    (project / "pyproject.toml").write_text(
+        "[tool.poetry]\npackage-mode = false\n\n[tool.poetry.dependencies]\n"
+        f'python = "^3.9"\n{deps}\n'
+    )
+    blocks = []
+    for name, (version, files) in packages.items():
+        key = canonicalize_name(name)
+        entries = [
+            f'    {{file = "{f}", hash = "sha256:{hashlib.sha256(f.encode()).hexdigest()}"}},'
+            for f in files
+        ]
+        entries.append(
+            f'    {{file = "{key}-{version}.tar.gz", hash = "sha256:{sdist_sha(key, version)}"}},'
+        )
+        marker = (markers or {}).get(name)
+        marker_line = f"markers = '{marker}'\n" if marker else ""
+        blocks.append(
+            "[[package]]\n"
+            f'name = "{key}"\nversion = "{version}"\ndescription = ""\noptional = false\n'
+            f'python-versions = "*"\ngroups = ["main"]\n{marker_line}'
+            "files = [\n" + "\n".join(entries) + "\n]\n"
+        )
+    lock = (
+        "# This file is automatically @generated by Poetry 2.5.1 and should not be changed by hand.\n\n"
+        + "\n".join(blocks)
+        + '\n[metadata]\nlock-version = "2.1"\npython-versions = "^3.9"\ncontent-hash = "0"\n'
+    )
+    path = project / "poetry.lock"
+    path.write_text(lock)
+    return path
