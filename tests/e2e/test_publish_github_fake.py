@@ -220,3 +220,17 @@ def test_merge_from_a_site_without_manifest_needs_allow_new(
     assert fake.writes() == []
     allowed = publish(fake, source, tmp_path / "pages", "--merge-from", empty, "--allow-new")
     assert allowed.returncode == 0, allowed.stderr
+
+
+def test_an_interrupted_upload_is_replaced(fake: FakeGitHub, source: Path, tmp_path: Path) -> None:
+    """GitHub leaves a failed upload as an asset in state "starter": never served, so it
+    is deleted and uploaded again (the only delete the publisher ever does)."""
+    wheel = _wheel(source)
+    release = FakeRelease(id=fake.new_id(), tag="markupsafe-2.0.1", name="seeded")
+    broken = FakeAsset(id=fake.new_id(), name=wheel.name, data=b"half", state="starter")
+    release.assets[wheel.name] = broken
+    fake.releases[("o/r", release.tag)] = release
+    result = publish(fake, source, tmp_path / "pages")
+    assert result.returncode == 0, result.stderr
+    assert release.assets[wheel.name].data == wheel.read_bytes()
+    assert ("DELETE", f"/repos/o/r/releases/assets/{broken.id}") in fake.writes()
