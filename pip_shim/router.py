@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gzip
 import hashlib
 import logging
 import mimetypes
@@ -71,6 +72,7 @@ _SMALL_FILE: Final = 1024 * 1024
 _CHUNK: Final = 256 * 1024
 _RETRY_AFTER_FAILURE: Final = 10.0
 _PAGE_CACHE_CONTROL: Final = b"max-age=60"
+_GZIP_MIN: Final = 1024
 
 
 @dataclass
@@ -83,34 +85,69 @@ class _Variant:
 
 @dataclass
 class _Page:
-    variants: dict[Format, _Variant]
+    #: (format, gzip) -> ready response; identity variants always exist.
+    variants: dict[tuple[Format, bool], _Variant]
     fetched_at: float
     refreshing: bool = False
 
+    def body(self, fmt: Format) -> bytes:
+        return self.variants[fmt, False].body
 
-def _variant(body: bytes, fmt: Format, extra: Headers) -> _Variant:
-    etag = b'"' + hashlib.sha256(body).hexdigest()[:32].encode() + b'"'
+
+def _variant(body: bytes, fmt: Format, extra: Headers, *, gzipped: bool = False) -> _Variant:
+    tag = hashlib.sha256(body).hexdigest()[:32] + ("-gz" if gzipped else "")
+    etag = f'"{tag}"'.encode()
     common: Headers = [
         (b"etag", etag),
-        (b"vary", b"Accept"),
+        (b"vary", b"Accept, Accept-Encoding"),
         (b"cache-control", _PAGE_CACHE_CONTROL),
         *extra,
     ]
     headers: Headers = [
         (b"content-type", CONTENT_TYPES[fmt].encode()),
         (b"content-length", str(len(body)).encode()),
+        *([(b"content-encoding", b"gzip")] if gzipped else []),
         *common,
     ]
     return _Variant(body=body, etag=etag, headers=headers, not_modified=common)
 
 
+def _gzip(body: bytes) -> bytes | None:
+    """The gzip form of *body* when it is worth it (pip and uv send Accept-Encoding:
+    gzip; a large project page shrinks ~8x, which is most of the cost of serving it)."""
+    if len(body) < _GZIP_MIN:
+        return None
+    packed = gzip.compress(body, compresslevel=6, mtime=0)  # mtime=0: stable bytes, ETag
+    return packed if len(packed) < len(body) else None
+
+
 def _page(html: bytes, json_body: bytes, extra: Headers, now: float) -> _Page:
-    variants = {
-        "json": _variant(json_body, "json", extra),
-        "html-v1": _variant(html, "html-v1", extra),
-        "html": _variant(html, "html", extra),
-    }
-    return _Page(variants=variants, fetched_at=now)  # type: ignore[arg-type]
+    """Every response variant of a page, rendered once (call it off the event loop)."""
+    variants: dict[tuple[Format, bool], _Variant] = {}
+    html_gz = _gzip(html)
+    json_gz = _gzip(json_body)
+    for fmt in _FORMATS:
+        body, packed = (json_body, json_gz) if fmt == "json" else (html, html_gz)
+        variants[fmt, False] = _variant(body, fmt, extra)
+        if packed is not None:
+            variants[fmt, True] = _variant(packed, fmt, extra, gzipped=True)
+    return _Page(variants=variants, fetched_at=now)
+
+
+def _wants_gzip(header: bytes) -> bool:
+    for part in header.decode("latin-1").split(","):
+        coding, _, params = part.partition(";")
+        if coding.strip().lower() not in ("gzip", "x-gzip", "*"):
+            continue
+        q = 1.0
+        key, _, value = params.partition("=")
+        if key.strip().lower() == "q":
+            try:
+                q = float(value)
+            except ValueError:
+                q = 0.0
+        return q > 0
+    return False
 
 
 def _content_type(path: Path) -> str:
@@ -147,6 +184,7 @@ class RoutingIndex:
         self._pages: dict[str, _Page] = {}
         self._inflight: dict[str, asyncio.Future[_Page]] = {}
         self._accept_cache: dict[bytes, Format | None] = {}
+        self._encoding_cache: dict[bytes, bool] = {}
         self._root_page: _Page | None = None
         self._files: dict[Path, tuple[tuple[int, int], bytes, Headers]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -234,24 +272,33 @@ class RoutingIndex:
             send, status, b"", [(b"location", location.encode()), (b"vary", b"Accept")]
         )
 
-    def _format(self, scope: Scope) -> tuple[Format | None, bytes | None]:
+    def _format(self, scope: Scope) -> tuple[Format | None, bool, bytes | None]:
+        """(format or None for 406, gzip wanted, If-None-Match) from the request."""
         accept: bytes | None = None
         inm: bytes | None = None
+        encoding = b""
         for key, value in scope["headers"]:
             if key == b"accept":
                 accept = value
+            elif key == b"accept-encoding":
+                encoding = value
             elif key == b"if-none-match":
                 inm = value
+        gz = self._encoding_cache.get(encoding)
+        if gz is None:
+            gz = _wants_gzip(encoding)
+            if len(self._encoding_cache) < 512:
+                self._encoding_cache[encoding] = gz
         key = accept or b""
         if key in self._accept_cache:
-            return self._accept_cache[key], inm
+            return self._accept_cache[key], gz, inm
         fmt = negotiate(accept.decode("latin-1") if accept is not None else None)
         if len(self._accept_cache) < 512:  # bounded: the header is client-controlled
             self._accept_cache[key] = fmt
-        return fmt, inm
+        return fmt, gz, inm
 
     async def _send_page(self, page: _Page, scope: Scope, send: Send, head: bool) -> int:
-        fmt, inm = self._format(scope)
+        fmt, gz, inm = self._format(scope)
         if fmt is None:
             body = (
                 b"406 not acceptable: this index serves "
@@ -259,7 +306,7 @@ class RoutingIndex:
                 + b"\n"
             )
             return await self._plain(send, 406, body, [(b"vary", b"Accept")], head=head)
-        variant = page.variants[fmt]
+        variant = page.variants.get((fmt, gz)) or page.variants[fmt, False]
         if inm is not None:
             tags = parse_etags(inm.decode("latin-1"))
             if "*" in tags or variant.etag.decode() in tags:
@@ -347,7 +394,12 @@ class RoutingIndex:
         fetched = await self.upstream.fetch_async(name, revalidate=revalidate)
         merged = ProjectPage(name=name, files=merge_files(mirror_files, fetched.page.files))
         state = b"stale" if fetched.stale else b"missing" if fetched.missing else b"ok"
-        page = _page(render_html(merged), render_json(merged), [(UPSTREAM_HEADER, state)], now)
+
+        def build() -> _Page:
+            return _page(render_html(merged), render_json(merged), [(UPSTREAM_HEADER, state)], now)
+
+        # Rendering and compressing a large page takes milliseconds: not on the loop.
+        page = await asyncio.to_thread(build)
         if fetched.stale:
             # Try the upstream again soon rather than after a whole TTL.
             page.fetched_at = now - self.upstream.ttl + _RETRY_AFTER_FAILURE
@@ -381,7 +433,9 @@ class RoutingIndex:
                 # flagged stale, and retry a little later.
                 logger.warning("upstream refresh of %s failed: %s", name, e)
                 extra: Headers = [(UPSTREAM_HEADER, b"stale")]
-                page = _page(old.variants["html"].body, old.variants["json"].body, extra, 0.0)
+                page = await asyncio.to_thread(
+                    _page, old.body("html"), old.body("json"), extra, 0.0
+                )
                 page.fetched_at = time.monotonic() - self._ttl() + _RETRY_AFTER_FAILURE
             except asyncio.CancelledError:
                 raise

@@ -89,7 +89,7 @@ def test_routing_mode_http_semantics(mirror: Path, tmp_path: Path) -> None:
         assert f"upstream {upstream}" in served.banner
         status, headers, body = fetch(served.url + "simple/markupsafe/", JSON)
         assert status == 200
-        assert headers["vary"] == "Accept"
+        assert headers["vary"] == "Accept, Accept-Encoding"
         assert headers["x-wheelmirror-upstream"] == "ok"
         files = [f["filename"] for f in json.loads(body)["files"]]
         assert files == [MS_WHEEL, "MarkupSafe-2.0.1.tar.gz"]

@@ -91,7 +91,7 @@ def test_supported_package_is_merged(mirror: Path) -> None:
     status, headers, body = call(app, "/simple/demo-pkg/", JSON)
     assert status == 200
     assert headers["content-type"] == "application/vnd.pypi.simple.v1+json"
-    assert headers["vary"] == "Accept"
+    assert headers["vary"] == "Accept, Accept-Encoding"
     assert headers["x-wheelmirror-upstream"] == "ok"
     data = json.loads(body)
     names = [f["filename"] for f in data["files"]]
@@ -150,6 +150,28 @@ def test_etag_and_304(mirror: Path) -> None:
     status, headers_html, _ = call(app, "/simple/demo-pkg/", {"If-None-Match": etag})
     assert status == 200
     assert headers_html["etag"] != etag
+
+
+def test_gzip_variant_for_clients_that_accept_it(
+    mirror: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gzip
+
+    monkeypatch.setattr("pip_shim.router._GZIP_MIN", 0)  # the demo page is tiny
+    app = RoutingIndex(mirror, FakeUpstream())
+    _, plain_headers, plain = call(app, "/simple/demo-pkg/", JSON)
+    status, headers, packed = call(
+        app, "/simple/demo-pkg/", {**JSON, "Accept-Encoding": "gzip, deflate"}
+    )
+    assert (status, headers["content-encoding"]) == (200, "gzip")
+    assert gzip.decompress(packed) == plain
+    assert headers["etag"] != plain_headers["etag"]  # another representation, another tag
+    assert "content-encoding" not in plain_headers
+    refused = call(app, "/simple/demo-pkg/", {**JSON, "Accept-Encoding": "gzip;q=0"})[1]
+    assert "content-encoding" not in refused
+    etag = headers["etag"]
+    again = {**JSON, "Accept-Encoding": "gzip", "If-None-Match": etag}
+    assert call(app, "/simple/demo-pkg/", again)[0] == 304
 
 
 def test_406_for_unservable_accept(mirror: Path) -> None:
