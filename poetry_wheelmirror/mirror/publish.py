@@ -178,8 +178,7 @@ class DirectoryPublisher:
             if sha256_file(Path(tmp)) != item.sha256:
                 msg = f"{item.path} changed while it was copied"
                 raise PublishError(msg)
-            # link() fails if another writer won the race: never replace a published file.
-            os.link(tmp, dest)
+            _link_new(Path(tmp), dest)
         except FileExistsError:
             self.check([item])  # another writer won the race: fine if the bytes match
             return False
@@ -187,6 +186,21 @@ class DirectoryPublisher:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
         return True
+
+
+def _link_new(tmp: Path, dest: Path) -> None:
+    """Move *tmp* to *dest* only if *dest* does not exist (FileExistsError otherwise):
+    link() cannot replace a file another writer published meanwhile. Filesystems without
+    hard links get a rename after a fresh existence check (the site lock serialises
+    wheelmirror writers)."""
+    try:
+        os.link(tmp, dest)
+    except FileExistsError:
+        raise
+    except OSError:
+        if dest.exists():
+            raise FileExistsError(dest) from None
+        os.replace(tmp, dest)
 
 
 class GitHubPublisher:
