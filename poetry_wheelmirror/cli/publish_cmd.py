@@ -18,8 +18,8 @@ from poetry_wheelmirror.cli.recipes_opt import add_recipes_option
 from poetry_wheelmirror.errors import ConfigError
 
 if TYPE_CHECKING:
-    from poetry_wheelmirror.mirror.publish import PublishedState
     from poetry_wheelmirror.mirror.publish import Publisher
+    from poetry_wheelmirror.mirror.site import PublishedState
 
 __all__ = ["register"]
 
@@ -160,8 +160,8 @@ def _backend(args: argparse.Namespace) -> tuple[Publisher, Path]:
 def _published_state(args: argparse.Namespace, site: Path) -> PublishedState:
     from poetry_wheelmirror.cli.common import make_client
     from poetry_wheelmirror.errors import FetchError
-    from poetry_wheelmirror.mirror.publish import PublishedState
-    from poetry_wheelmirror.mirror.publish import read_published
+    from poetry_wheelmirror.mirror.site import PublishedState
+    from poetry_wheelmirror.mirror.site import read_published
 
     state = PublishedState.from_directory(site)
     if args.merge_from is None:
@@ -183,7 +183,7 @@ def _published_state(args: argparse.Namespace, site: Path) -> PublishedState:
 
 
 def _publish(args: argparse.Namespace) -> int:
-    from poetry_wheelmirror.mirror.publish import load_attestations
+    from poetry_wheelmirror.mirror.attest import load_attestations
     from poetry_wheelmirror.mirror.publish import publish_mirror
 
     publisher, site = _backend(args)

@@ -13,25 +13,20 @@ Both are write-once: a file already there with the same sha256 and size is skipp
 with other bytes is a PublishError raised before anything is uploaded, never an
 overwrite. Then the package documents, upstream snapshots, index pages and, last, the
 root manifest are written to the site directory (atomically, and only when their bytes
-change), merged with what the site already publishes.
+change), merged with what the site already publishes (``mirror.site``).
 
-Provenance: Sigstore bundles (``actions/attest-build-provenance`` output, one bundle per
-file or one per line) are matched to wheels by the sha256 subjects of their in-toto
-statement, published next to the wheel as ``<wheel>.sigstore.json`` and recorded in the
-wheel's ``provenance`` field.
+Provenance: Sigstore bundles (``mirror.attest``) are matched to wheels by sha256,
+published next to the wheel as ``<wheel>.sigstore.json`` and recorded in the wheel's
+``provenance`` field.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
 import hashlib
-import json
 import os
 import shutil
 import tempfile
-import time
 from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Mapping
@@ -42,60 +37,40 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import Protocol
 
-from poetry_wheelmirror.client import atomic_write
-from poetry_wheelmirror.errors import FetchError
 from poetry_wheelmirror.errors import PublishError
 from poetry_wheelmirror.manifest import ROOT_MANIFEST_PATH
 from poetry_wheelmirror.manifest import PackageDocument
-from poetry_wheelmirror.manifest import PackageRef
 from poetry_wheelmirror.manifest import Provenance
 from poetry_wheelmirror.manifest import RootManifest
 from poetry_wheelmirror.manifest import VersionEntry
 from poetry_wheelmirror.manifest import WheelFile
-from poetry_wheelmirror.manifest import dump_document
-from poetry_wheelmirror.manifest import package_document_json
-from poetry_wheelmirror.manifest import package_document_path
-from poetry_wheelmirror.manifest import parse_package_document
-from poetry_wheelmirror.manifest import root_manifest_json
+from poetry_wheelmirror.mirror.attest import ATTESTATION_SUFFIX
+from poetry_wheelmirror.mirror.attest import Attestation
 from poetry_wheelmirror.mirror.github import asset_name_problem
 from poetry_wheelmirror.mirror.github import release_tag
-from poetry_wheelmirror.mirror.index import render_index
-from poetry_wheelmirror.mirror.pypi import UpstreamProject
-from poetry_wheelmirror.mirror.pypi import parse_upstream_snapshot
-from poetry_wheelmirror.mirror.pypi import upstream_snapshot_json
+from poetry_wheelmirror.mirror.site import PublishedState
+from poetry_wheelmirror.mirror.site import merge_document
+from poetry_wheelmirror.mirror.site import write_site
 from poetry_wheelmirror.mirror.store import MirrorStore
 from poetry_wheelmirror.mirror.store import sha256_file
-from poetry_wheelmirror.mirror.store import upstream_snapshot_path
-from poetry_wheelmirror.mirror_client import MirrorReader
 from poetry_wheelmirror.names import filename_problem
-from poetry_wheelmirror.urls import join_url
 
 if TYPE_CHECKING:
     from packaging.utils import NormalizedName
 
-    from poetry_wheelmirror.client import CachedClient
     from poetry_wheelmirror.mirror.github import Asset
     from poetry_wheelmirror.mirror.github import GitHubReleases
     from poetry_wheelmirror.mirror.github import Release
+    from poetry_wheelmirror.mirror.pypi import UpstreamProject
 
 __all__ = [
-    "ATTESTATION_SUFFIX",
-    "Attestation",
     "DirectoryPublisher",
     "GitHubPublisher",
     "PublishReport",
-    "PublishedState",
     "Publisher",
     "Upload",
-    "load_attestations",
     "publish_mirror",
-    "read_published",
-    "write_site",
 ]
-
-#: A wheel's Sigstore bundle is published as ``<wheel filename>.sigstore.json``.
-ATTESTATION_SUFFIX = ".sigstore.json"
-_MAX_BUNDLE_BYTES = 16 * 1024 * 1024
 
 Progress = Callable[[str], None]
 
@@ -280,162 +255,6 @@ class GitHubPublisher:
 # -- attestations -----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Attestation:
-    """One Sigstore bundle and what it attests."""
-
-    bundle: bytes
-    sha256: str
-    subjects: frozenset[str]  # sha256 digests of the attested files
-    repository: str = ""
-    workflow: str = ""
-
-
-def _parse_bundle(data: bytes, source: str) -> Attestation:
-    try:
-        bundle = json.loads(data)
-        payload = base64.b64decode(bundle["dsseEnvelope"]["payload"], validate=True)
-        statement = json.loads(payload)
-        subjects = frozenset(
-            str(s["digest"]["sha256"]).lower()
-            for s in statement["subject"]
-            if isinstance(s, dict) and "sha256" in s.get("digest", {})
-        )
-    except (ValueError, KeyError, TypeError, binascii.Error):
-        msg = f"{source}: not a Sigstore bundle with an in-toto statement"
-        raise PublishError(msg) from None
-    repository = workflow = ""
-    predicate = statement.get("predicate")
-    if isinstance(predicate, dict):
-        definition = predicate.get("buildDefinition") or {}
-        params = definition.get("externalParameters") or {} if isinstance(definition, dict) else {}
-        wf = params.get("workflow") if isinstance(params, dict) else None
-        if isinstance(wf, dict):
-            repository = str(wf.get("repository", ""))
-            workflow = str(wf.get("path", ""))
-            if wf.get("ref"):
-                workflow = f"{workflow}@{wf['ref']}"
-    canonical = (json.dumps(bundle, sort_keys=True, separators=(",", ":")) + "\n").encode()
-    return Attestation(
-        bundle=canonical,
-        sha256=hashlib.sha256(canonical).hexdigest(),
-        subjects=subjects,
-        repository=repository,
-        workflow=workflow,
-    )
-
-
-def load_attestations(paths: Iterable[Path]) -> dict[str, Attestation]:
-    """Bundles from files (one JSON bundle, or JSON lines) or folders of them, by the
-    sha256 of each file they attest."""
-    found: dict[str, Attestation] = {}
-    files: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            files.extend(sorted(p for p in path.iterdir() if p.suffix in (".json", ".jsonl")))
-        elif path.is_file():
-            files.append(path)
-        else:
-            msg = f"no such attestation file or folder: {path}"
-            raise PublishError(msg)
-    for file in files:
-        data = file.read_bytes()
-        if len(data) > _MAX_BUNDLE_BYTES * 64:
-            msg = f"{file}: too large for attestation bundles"
-            raise PublishError(msg)
-        text = data.strip()
-        chunks = [text] if text.startswith(b"{") and b"\n{" not in text else text.splitlines()
-        for index, chunk in enumerate(c for c in chunks if c.strip()):
-            att = _parse_bundle(chunk, f"{file}:{index + 1}")
-            for digest in att.subjects:
-                found.setdefault(digest, att)
-    return found
-
-
-# -- the published state ----------------------------------------------------------------
-
-
-@dataclass
-class PublishedState:
-    """What a site publishes already: package documents and upstream snapshots."""
-
-    mirror_name: str = ""
-    generated_at: str = ""
-    refs: dict[NormalizedName, str] = field(default_factory=dict)  # name -> document sha256
-    packages: dict[NormalizedName, PackageDocument] = field(default_factory=dict)
-    upstream: dict[NormalizedName, UpstreamProject] = field(default_factory=dict)
-
-    @classmethod
-    def from_directory(cls, path: Path) -> PublishedState:
-        store = MirrorStore(path)
-        state = cls()
-        root = store.root()
-        if root is None:
-            return state
-        state.mirror_name, state.generated_at = root.mirror_name, root.generated_at
-        state.refs = {name: ref.sha256 for name, ref in root.packages.items()}
-        for name in root.packages:
-            doc = store.package(name)
-            if doc is not None:
-                state.packages[name] = doc
-            upstream = store.upstream(name)
-            if upstream is not None:
-                state.upstream[name] = upstream
-        return state
-
-    def merged_with(self, other: PublishedState) -> PublishedState:
-        """This state plus *other*'s documents (a conflict is a PublishError)."""
-        packages = dict(self.packages)
-        for name, doc in other.packages.items():
-            packages[name] = _merge_doc(packages.get(name), doc)
-        return PublishedState(
-            mirror_name=self.mirror_name or other.mirror_name,
-            generated_at=self.generated_at,
-            refs=dict(self.refs),
-            packages=packages,
-            upstream={**self.upstream, **other.upstream},
-        )
-
-
-def _absolute(doc: PackageDocument, doc_url: str) -> PackageDocument:
-    """*doc* with every wheel and provenance URL resolved against the document's URL."""
-    versions = {}
-    for key, entry in doc.versions.items():
-        wheels = []
-        for w in entry.wheels:
-            prov = w.provenance
-            if prov is not None:
-                prov = replace(prov, url=join_url(doc_url, prov.url))
-            wheels.append(replace(w, url=join_url(doc_url, w.url), provenance=prov))
-        versions[key] = replace(entry, wheels=tuple(wheels))
-    return replace(doc, versions=versions)
-
-
-def read_published(base_url: str, client: CachedClient) -> PublishedState:
-    """The documents (and upstream snapshots, where published) of the mirror at
-    *base_url*; URLs in them are made absolute, so they stay valid wherever they go."""
-    reader = MirrorReader(base_url, client)
-    root = reader.root(revalidate=True)
-    state = PublishedState(
-        mirror_name=root.mirror_name,
-        generated_at=root.generated_at,
-        refs={name: ref.sha256 for name, ref in root.packages.items()},
-    )
-    for name in root.packages:
-        doc = reader.package(name, revalidate=True)
-        doc_url = reader.package_url(name)
-        if doc is None or doc_url is None:
-            continue
-        state.packages[name] = _absolute(doc, doc_url)
-        snapshot_url = join_url(reader.base_url, upstream_snapshot_path(name))
-        try:
-            body = client.get(snapshot_url, revalidate=True).body
-        except FetchError:
-            continue  # an older site without snapshots: the index lists mirror wheels only
-        state.upstream[name] = parse_upstream_snapshot(body, source=snapshot_url)
-    return state
-
-
 @dataclass
 class PublishReport:
     """What a publish run did."""
@@ -444,43 +263,6 @@ class PublishReport:
     present: list[str] = field(default_factory=list)
     written: list[str] = field(default_factory=list)
     attested: list[str] = field(default_factory=list)
-
-
-def _merge_wheel(base: WheelFile, new: WheelFile, where: str) -> WheelFile:
-    if base.sha256 != new.sha256 or base.size != new.size:
-        msg = (
-            f"{where}: {new.filename} is already published with sha256 {base.sha256[:12]}, "
-            f"this one is {new.sha256[:12]}: refusing to overwrite (a rebuild needs a build tag)"
-        )
-        raise PublishError(msg)
-    if base.provenance is None and new.provenance is not None:
-        return replace(base, provenance=new.provenance)
-    return base
-
-
-def _merge_doc(base: PackageDocument | None, new: PackageDocument) -> PackageDocument:
-    if base is None:
-        return new
-    versions = dict(base.versions)
-    for key, entry in new.versions.items():
-        old = base.entry_for(key)
-        if old is None:
-            versions[key] = entry
-            continue
-        if old.source.sha256 != entry.source.sha256:
-            msg = (
-                f"{new.name} {key}: published wheels were built from {old.source.filename} "
-                f"({old.source.sha256[:12]}), these from {entry.source.sha256[:12]}"
-            )
-            raise PublishError(msg)
-        wheels = {w.filename: w for w in old.wheels}
-        for wheel in entry.wheels:
-            prior = wheels.get(wheel.filename)
-            wheels[wheel.filename] = (
-                wheel if prior is None else _merge_wheel(prior, wheel, f"{new.name} {key}")
-            )
-        versions[old.version] = replace(old, wheels=tuple(wheels.values()))
-    return PackageDocument(name=base.name, versions=versions)
 
 
 # -- publishing -------------------------------------------------------------------------
@@ -600,7 +382,7 @@ def _publish_locked(
                 )
             entry = versions.get(key) or replace(doc.versions[key], wheels=())
             versions[key] = replace(entry, wheels=(*entry.wheels, listed))
-        merged = _merge_doc(docs.get(name), PackageDocument(name=doc.name, versions=versions))
+        merged = merge_document(docs.get(name), PackageDocument(name=doc.name, versions=versions))
         # A wheel published earlier keeps the attestation it was published with.
         for entry in merged.versions.values():
             for wheel in entry.wheels:
@@ -647,58 +429,3 @@ def _publish_locked(
     for path in report.written:
         progress(f"wrote     {path}")
     return report
-
-
-def write_site(
-    site: Path,
-    docs: Mapping[NormalizedName, PackageDocument],
-    upstream: Mapping[NormalizedName, UpstreamProject],
-    *,
-    mirror_name: str,
-    previous: PublishedState | None = None,
-) -> list[str]:
-    """Write documents and index to *site* (only changed bytes); the root goes last. Its
-    ``generated_at`` moves only when the content differs from *previous*."""
-    written: list[str] = []
-
-    def write(relative: str, data: bytes) -> None:
-        path = site / relative
-        with contextlib.suppress(FileNotFoundError):
-            if path.read_bytes() == data:
-                return
-        atomic_write(path, data)
-        written.append(relative)
-
-    refs: dict[NormalizedName, PackageRef] = {}
-    for name, doc in sorted(docs.items()):
-        data = dump_document(package_document_json(doc))
-        parse_package_document(data, source=f"(published {name})", expected_name=name)
-        write(package_document_path(name), data)
-        refs[name] = PackageRef(
-            name=name, url=package_document_path(name), sha256=hashlib.sha256(data).hexdigest()
-        )
-    for name, project in sorted(upstream.items()):
-        if name in docs:
-            write(upstream_snapshot_path(name), dump_document(upstream_snapshot_json(project)))
-    pages = render_index({name: (doc, upstream.get(name)) for name, doc in docs.items()})
-    for path, data in sorted(pages.items()):
-        if path.count("/") == 2:
-            write(path, data)
-    same = (
-        previous is not None
-        and previous.generated_at
-        and previous.mirror_name == mirror_name
-        and previous.refs == {name: ref.sha256 for name, ref in refs.items()}
-    )
-    root = RootManifest(
-        mirror_name=mirror_name,
-        index_url="simple/",
-        generated_at=previous.generated_at
-        if same and previous is not None
-        else time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        packages=refs,
-    )
-    write(ROOT_MANIFEST_PATH, dump_document(root_manifest_json(root)))
-    write("simple/index.html", pages["simple/index.html"])
-    write("simple/index.json", pages["simple/index.json"])
-    return written

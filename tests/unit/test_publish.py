@@ -20,14 +20,14 @@ from poetry_wheelmirror.manifest import PackageDocument
 from poetry_wheelmirror.manifest import SourceDist
 from poetry_wheelmirror.manifest import VersionEntry
 from poetry_wheelmirror.manifest import WheelFile
+from poetry_wheelmirror.mirror.attest import load_attestations
 from poetry_wheelmirror.mirror.github import GitHubReleases
 from poetry_wheelmirror.mirror.github import asset_name_problem
 from poetry_wheelmirror.mirror.github import github_token
 from poetry_wheelmirror.mirror.github import release_tag
 from poetry_wheelmirror.mirror.publish import DirectoryPublisher
-from poetry_wheelmirror.mirror.publish import PublishedState
 from poetry_wheelmirror.mirror.publish import Upload
-from poetry_wheelmirror.mirror.publish import load_attestations
+from poetry_wheelmirror.mirror.site import PublishedState
 from tests.support.fake_github import FakeGitHub
 from tests.support.fake_github import github_rename
 from tests.support.fake_github import serve_fake_github
