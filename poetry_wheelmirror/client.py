@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import http.client
 import json
 import os
 import sys
@@ -17,6 +18,7 @@ import tempfile
 import time
 import urllib.parse
 from collections.abc import Callable
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -154,7 +156,8 @@ class CachedClient:
             status, resp_headers, new_body = self._request(url, headers, max_bytes)
         except FetchError as e:
             if body is not None:
-                self._warn_once(url, f"{e}; using the cached copy")
+                # One warning per client, not one per document: the cause is the same.
+                self._warn_once("stale", f"{e}; using the cached copy")
                 return FetchResult(url=url, body=body, from_cache=True, stale=True)
             raise
         if status == 304 and body is not None:
@@ -234,6 +237,7 @@ class CachedClient:
         import requests
 
         session = self._session_obj()
+        started = time.monotonic()
         attempt = 0
         current = url
         redirects = 0
@@ -257,12 +261,19 @@ class CachedClient:
                     target = urllib.parse.urljoin(current, response.headers.get("Location", ""))
                     response.close()
                     problem = url_scheme_problem(target)
+                    if not problem and not target.lower().startswith(("http:", "https:")):
+                        # A server must not make the client read local files.
+                        problem = f"redirects may only lead to http(s) URLs: {target}"
                     if problem:
                         msg = f"refused redirect from {current}: {problem}"
                         raise FetchError(msg)
                     current = target
                     redirects += 1
                     continue
+                if response.is_redirect:
+                    response.close()
+                    msg = f"too many redirects (over {_MAX_REDIRECTS}) from {url}"
+                    raise FetchError(msg)
                 if response.status_code not in _RETRY_STATUSES:
                     return response
                 error = f"HTTP {response.status_code} from {current}"
@@ -270,12 +281,14 @@ class CachedClient:
                 response.close()
             else:
                 retry_after = ""
-            if attempt >= self.retries:
-                raise FetchError(error)
             attempt += 1
             delay = 0.2 * 2**attempt
             if retry_after.isdigit():
                 delay = min(float(retry_after), _MAX_RETRY_AFTER)
+            # Retries stay inside the overall deadline: a stalling server cannot stretch
+            # one fetch to (retries + 1) full read timeouts past it.
+            if attempt > self.retries or time.monotonic() - started + delay > self.deadline:
+                raise FetchError(error)
             time.sleep(delay)
 
     def _request(
@@ -297,11 +310,12 @@ class CachedClient:
 
     def _iter_body(self, response: requests.Response, max_bytes: int) -> Any:
         import requests
+        import urllib3
 
         started = time.monotonic()
         total = 0
         try:
-            for chunk in response.iter_content(chunk_size=64 * 1024):
+            for chunk in self._chunks(response):
                 total += len(chunk)
                 if total > max_bytes:
                     msg = f"{response.url} is larger than the {max_bytes}-byte limit"
@@ -310,14 +324,41 @@ class CachedClient:
                     msg = f"{response.url} took longer than {self.deadline:.0f} s"
                     raise FetchError(msg)
                 yield chunk
-        except requests.exceptions.RequestException as e:
-            msg = f"download of {response.url} broke off: {type(e).__name__}"
+        except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError) as e:
+            cause = (
+                e.args[0] if isinstance(e, requests.exceptions.ConnectionError) and e.args else e
+            )
+            if isinstance(cause, (urllib3.exceptions.ReadTimeoutError, TimeoutError)):
+                msg = f"timed out reading {response.url}"
+            elif any(isinstance(a, http.client.IncompleteRead) for a in (cause, *cause.args)):
+                msg = f"download of {response.url} was truncated"
+            else:
+                msg = f"download of {response.url} broke off: {type(e).__name__}"
             raise FetchError(msg) from None
         expected = response.headers.get("Content-Length")
         encoded = response.headers.get("Content-Encoding", "identity")
         if expected and expected.isdigit() and encoded == "identity" and total < int(expected):
             msg = f"download of {response.url} was truncated ({total} of {expected} bytes)"
             raise FetchError(msg)
+
+    @staticmethod
+    def _chunks(response: requests.Response) -> Iterator[bytes]:
+        """The decoded body in pieces of at most 64 KiB, each from at most one socket read.
+
+        ``iter_content`` blocks until a whole chunk has arrived, so a server trickling a
+        byte per second would never let the deadline check run; urllib3 2's ``read1``
+        returns after one read (and inflates at most *amt* bytes at a time, which also
+        keeps a gzip bomb from ballooning in memory).
+        """
+        read1 = getattr(response.raw, "read1", None)
+        if read1 is None:  # urllib3 1.x
+            yield from response.iter_content(chunk_size=64 * 1024)
+            return
+        while True:
+            chunk = read1(64 * 1024, decode_content=True)
+            if not chunk:
+                return
+            yield chunk
 
     def _stream(self, url: str, out: Any, digest: Any, max_bytes: int) -> None:
         response = self._open(url, {})
