@@ -100,6 +100,7 @@ __all__ = [
     "check_pip",
     "check_poetry",
     "check_project",
+    "check_project_venv",
     "check_target",
     "check_uv",
     "exit_status",
@@ -828,6 +829,36 @@ def check_environment(
 # -- the project -----------------------------------------------------------------------
 
 
+def _venv_python(venv: Path) -> str | None:
+    """The ``X.Y.Z`` a venv was made with (its ``pyvenv.cfg``), or None."""
+    try:
+        text = (venv / "pyvenv.cfg").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    match = re.search(r"^\s*(?:version_info|version)\s*=\s*(\d+\.\d+(?:\.\d+)?)", text, re.M)
+    return match.group(1) if match else None
+
+
+def check_project_venv(project: Path, target: Target) -> list[Check]:
+    """A warning when the project's ``.venv`` runs another Python than the one checked."""
+    found = _venv_python(project / ".venv")
+    if found is None:
+        return []
+    mine = ".".join(target.python.split(".")[:2])
+    theirs = ".".join(found.split(".")[:2])
+    if mine == theirs:
+        return []
+    return [
+        Check(
+            "project venv",
+            "warn",
+            f"the project's .venv runs Python {found}, but these checks are for {target.python}"
+            " (the Python running wheelmirror): wheel tags differ between versions",
+            f"run `wheelmirror doctor --python {theirs}`, or `poetry wheelmirror doctor`",
+        )
+    ]
+
+
 def find_project(start: Path, explicit: bool) -> Path | None:
     """The folder with poetry.lock or pyproject.toml: *start* itself when given on the
     command line, else *start* or its nearest parent (as Poetry looks)."""
@@ -1120,6 +1151,8 @@ def run_doctor(
                 "pass the folder that holds your project's pyproject.toml",
             )
         )
+    if target.is_host and project is not None:
+        checks += check_project_venv(project, target)
     pyproject, problems = project_facts(project)
     checks += problems
     settings: PluginSettings | None

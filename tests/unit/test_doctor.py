@@ -18,6 +18,7 @@ from poetry_wheelmirror.doctor import PoetryFacts
 from poetry_wheelmirror.doctor import check_environment
 from poetry_wheelmirror.doctor import check_manifest
 from poetry_wheelmirror.doctor import check_poetry
+from poetry_wheelmirror.doctor import check_project_venv
 from poetry_wheelmirror.doctor import exit_status
 from poetry_wheelmirror.doctor import format_report
 from poetry_wheelmirror.doctor import make_target
@@ -771,3 +772,24 @@ def test_report() -> None:
     assert data["counts"] == {"ok": 2, "warn": 1, "fail": 1}
     assert exit_status(checks) == 1
     assert exit_status(checks[:1]) == 0
+
+
+@pytest.mark.parametrize(
+    ("cfg", "expected"),
+    [
+        ("home = /usr/bin\nversion_info = 3.12.1.final.0\n", "3.12.1"),
+        ("home = /usr/bin\nversion = 3.11.7\n", None),
+        ("home = /usr/bin\n", None),
+    ],
+)
+def test_project_venv_python(tmp_path: Path, cfg: str, expected: str | None) -> None:
+    _write(tmp_path / ".venv/pyvenv.cfg", cfg)
+    target = make_target(DoctorOptions(python="3.11", platform=LINUX))
+    checks = check_project_venv(tmp_path, target)
+    if expected is None:
+        assert checks == []
+    else:
+        (check,) = checks
+        assert check.status == "warn"
+        assert f"runs Python {expected}" in check.detail
+        assert "--python 3.12" in check.fix
