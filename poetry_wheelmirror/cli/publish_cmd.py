@@ -104,6 +104,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="GitHub web base for download URLs (default: $GITHUB_SERVER_URL, "
         "else https://github.com)",
     )
+    publish.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="check everything (conflicts, names, the published state) and list what "
+        "would be uploaded and written, changing nothing",
+    )
     add_client_options(publish)
     publish.set_defaults(handler=_publish)
 
@@ -200,7 +206,15 @@ def _publish(args: argparse.Namespace) -> int:
         attestations=attestations,
         mirror_name=args.mirror_name,
         progress=_progress,
+        dry_run=args.dry_run,
     )
+    if args.dry_run:
+        print(
+            f"dry run: would publish {len(report.uploaded)} file(s) "
+            f"({len(report.present)} already present) and write {len(report.written)} "
+            f"document(s) to {site}"
+        )
+        return 0
     print(
         f"published {len(report.uploaded)} file(s), {len(report.present)} already present, "
         f"{len(report.attested)} with provenance; {len(report.written)} document(s) written "

@@ -310,9 +310,11 @@ def publish_mirror(
     attestations: Mapping[str, Attestation] | None = None,
     mirror_name: str | None = None,
     progress: Progress = lambda _line: None,
+    dry_run: bool = False,
 ) -> PublishReport:
     """Publish every wheel of the mirror at *source* through *publisher* and write the
-    merged documents and index to *site*. Conflicts are found before any upload."""
+    merged documents and index to *site*. Conflicts are found before any upload. With
+    *dry_run*, only check and report what would be published and written."""
     store = MirrorStore(source)
     root = store.root()
     if root is None:
@@ -320,10 +322,19 @@ def publish_mirror(
         raise PublishError(msg)
     # The site's writer lock (MirrorStore's flock): two publish runs into one site
     # serialise, and neither loses the other's documents.
-    with MirrorStore(site).locked():
+    lock = contextlib.nullcontext() if dry_run else MirrorStore(site).locked()
+    with lock:
         state = published or PublishedState.from_directory(site)
         return _publish_locked(
-            store, root, publisher, site, state, attestations or {}, mirror_name, progress
+            store,
+            root,
+            publisher,
+            site,
+            state,
+            attestations or {},
+            mirror_name,
+            progress,
+            dry_run,
         )
 
 
@@ -336,6 +347,7 @@ def _publish_locked(
     attestations: Mapping[str, Attestation],
     mirror_name: str | None,
     progress: Progress,
+    dry_run: bool,
 ) -> PublishReport:
     source = store.path
     report = PublishReport()
@@ -411,7 +423,11 @@ def _publish_locked(
         # 2. Upload (write-once), wheels before the documents that name them.
         for items in plans:
             for item in items:
-                if item.filename in present or not publisher.put(item):
+                if dry_run:
+                    done = item.filename not in present
+                    (report.uploaded if done else report.present).append(item.filename)
+                    progress(f"{'would publish' if done else 'present'} {item.filename}")
+                elif item.filename in present or not publisher.put(item):
                     report.present.append(item.filename)
                     progress(f"present   {item.filename}")
                 else:
@@ -425,7 +441,8 @@ def _publish_locked(
         upstream,
         mirror_name=mirror_name or state.mirror_name or root.mirror_name,
         previous=state,
+        dry_run=dry_run,
     )
     for path in report.written:
-        progress(f"wrote     {path}")
+        progress(f"{'would write' if dry_run else 'wrote    '} {path}")
     return report

@@ -173,6 +173,7 @@ def write_site(
     *,
     mirror_name: str,
     previous: PublishedState | None = None,
+    dry_run: bool = False,
 ) -> list[str]:
     """Write documents and index to *site* (only changed bytes); the root goes last. Its
     ``generated_at`` moves only when the content differs from *previous*."""
@@ -183,7 +184,8 @@ def write_site(
         with contextlib.suppress(FileNotFoundError):
             if path.read_bytes() == data:
                 return
-        atomic_write(path, data)
+        if not dry_run:
+            atomic_write(path, data)
         written.append(relative)
 
     refs: dict[NormalizedName, PackageRef] = {}

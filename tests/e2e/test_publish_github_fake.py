@@ -104,6 +104,11 @@ def test_pip_installs_through_the_pages_index_from_release_urls(
     assert list((target / "markupsafe").glob("_speedups*.so"))
     wheel = _wheel(source)
     assert ("GET", f"/o/r/releases/download/markupsafe-2.0.1/{wheel.name}") in fake.log
+    assert ("GET", f"/cdn/{fake.releases[('o/r', 'markupsafe-2.0.1')].assets[wheel.name].id}") in fake.log
+    # pip read the PEP 658 metadata from its own release asset before the wheel.
+    metadata = f"/o/r/releases/download/markupsafe-2.0.1/{wheel.name}.metadata"
+    assert ("GET", metadata) in fake.log
+    assert "metadata" in result.stdout
 
 
 @pytest.mark.parametrize("digest", [True, False], ids=["digest", "no-digest"])
@@ -234,3 +239,21 @@ def test_an_interrupted_upload_is_replaced(fake: FakeGitHub, source: Path, tmp_p
     assert result.returncode == 0, result.stderr
     assert release.assets[wheel.name].data == wheel.read_bytes()
     assert ("DELETE", f"/repos/o/r/releases/assets/{broken.id}") in fake.writes()
+
+
+def test_a_dry_run_checks_everything_and_changes_nothing(
+    fake: FakeGitHub, source: Path, tmp_path: Path
+) -> None:
+    pages = tmp_path / "pages"
+    result = publish(fake, source, pages, "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("dry run: would publish 2 file(s) (0 already present)")
+    assert "would write manifest.json" in result.stderr
+    assert fake.writes() == []
+    assert not pages.exists()
+    # It still finds a conflict.
+    wheel = _wheel(source)
+    release = FakeRelease(id=fake.new_id(), tag="markupsafe-2.0.1", name="seeded")
+    release.assets[wheel.name] = FakeAsset(id=fake.new_id(), name=wheel.name, data=b"other")
+    fake.releases[("o/r", release.tag)] = release
+    assert publish(fake, source, pages, "--dry-run").returncode == 8
