@@ -195,8 +195,8 @@ class Hook:
         self._warned: set[str] = set()
         #: id(package) -> (package, its files before the plugin touched them)
         self._patched: dict[int, tuple[Any, Any]] = {}
-        #: (name, version, wheel filename, url) of each redirected package
-        self.redirected: list[tuple[str, str, str, str]] = []
+        #: (name, version) -> (wheel filename, url) of each redirected package
+        self.redirected: dict[tuple[str, str], tuple[str, str]] = {}
         self._local_files: dict[str, Path] = {}
 
     # -- output -------------------------------------------------------------------------
@@ -330,7 +330,7 @@ class Hook:
             package.files = [*original_files, file_entry(wheel)]
             if url.startswith("file:"):
                 self._local_files[url.split("#", 1)[0]] = url_to_path(url)
-            self.redirected.append((package.name, package.version.text, wheel.filename, url))
+            self.redirected[(package.name, package.version.text)] = (wheel.filename, url)
         return link
 
     def _purge_bad_cached_copy(self, link: Any, filename: str, sha256: str) -> None:
@@ -380,12 +380,12 @@ class Hook:
     def report(self) -> None:
         if not self.redirected:
             return
-        names = ", ".join(f"{name} {version}" for name, version, _, _ in self.redirected)
+        names = ", ".join(f"{name} {version}" for name, version in self.redirected)
         count = len(self.redirected)
         self.io.write_line(
             f"{_PREFIX}: {count} package{'s' if count != 1 else ''} from the mirror: {names}"
         )
-        for name, version, filename, url in self.redirected:
+        for (name, version), (filename, url) in self.redirected.items():
             self.debug(f"{name} {version}: {filename} <- {url}")
         self.redirected.clear()
 

@@ -5,9 +5,9 @@ PyPI and kept under ``.cache/poetry/<version>/`` in the checkout (or under a fol
 given by ``WHEELMIRROR_POETRY_CACHE``), so later runs reuse them:
 
 * ``plain``: Poetry only, the "machine without the plugin";
-* ``plugin``: Poetry plus this project's plugin, added with a real
-  ``poetry self add <wheel>``. The wheel is built from the working tree; when its
-  sha256 changes the plugin is added again.
+* ``plugin-<sha>``: Poetry plus this project's plugin, added with a real
+  ``poetry self add <wheel>``. The wheel is built from the working tree, one venv per
+  wheel sha256, so concurrent test sessions never change each other's Poetry.
 
 ``poetry self add`` resolves Poetry's own dependencies, and PyPI's per-version JSON
 API is unavailable here, so the plugin environment gets its own Poetry config dir
@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
-import json
 import os
 import subprocess
 import sys
@@ -171,51 +170,65 @@ def _self_pyproject(index_url: str) -> str:
     )
 
 
+#: Shared locks on the plugin venvs this process uses, held until it exits.
+_IN_USE: list[object] = []
+
+
+def _hold_shared(venv_dir: Path) -> None:
+    handle = (venv_dir / ".inuse").open("a")
+    fcntl.flock(handle, fcntl.LOCK_SH)
+    _IN_USE.append(handle)
+
+
+def _prune_unused(base: Path, keep: Path) -> None:
+    """Remove plugin venvs of older wheels that no running session holds."""
+    import shutil
+
+    for old in base.glob("plugin-*"):
+        if old == keep or old.name.endswith("-config") or not old.is_dir():
+            continue
+        marker = old / ".inuse"
+        with marker.open("a") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                continue  # another test session is using it
+            shutil.rmtree(old, ignore_errors=True)
+            shutil.rmtree(old.with_name(f"{old.name}-config"), ignore_errors=True)
+
+
 def ensure_plugin_poetry(
     version: str, wheel: Path, index_url: str, root: Path | None = None
 ) -> PoetryInstall:
     """Poetry *version* with the plugin *wheel* added by ``poetry self add``.
 
-    The venv is reused; the plugin is added again only when *wheel*'s sha256 differs
-    from the one added last time.
+    One venv per wheel sha256 (``plugin-<sha>``), so a session never changes a venv
+    another session is running; venvs of older wheels are removed when unused.
     """
     base = (root or poetry_cache_root()) / version
-    target = base / "plugin"
-    config_dir = base / "plugin-config"
+    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()[:16]
+    target = base / f"plugin-{digest}"
+    config_dir = base / f"plugin-{digest}-config"
+    install = PoetryInstall(version=version, venv=target, self_config_dir=config_dir)
     with _locked(base / ".lock"):
-        _install_poetry(version, target)
-        digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
-        stamp = target / ".plugin.json"
-        try:
-            added = json.loads(stamp.read_text())
-        except (OSError, ValueError):
-            added = {}
-        if added.get("sha256") != digest:
-            install = PoetryInstall(version=version, venv=target, self_config_dir=config_dir)
+        stamp = target / ".plugin-added"
+        if not stamp.exists():
+            _install_poetry(version, target)
             config_dir.mkdir(parents=True, exist_ok=True)
-            # A fresh system project each time: the source stays, old plugin entries go.
-            for leftover in ("pyproject.toml", "poetry.lock"):
-                (config_dir / leftover).unlink(missing_ok=True)
             (config_dir / "pyproject.toml").write_text(_self_pyproject(index_url))
-            # The wheel path is copied under a stable name so Poetry sees a new file.
-            staged = base / "wheel" / wheel.name
-            staged.parent.mkdir(parents=True, exist_ok=True)
+            (config_dir / "poetry.lock").unlink(missing_ok=True)
+            staged = config_dir / wheel.name
             staged.write_bytes(wheel.read_bytes())
             env = clean_env(
                 POETRY_CONFIG_DIR=str(config_dir),
                 POETRY_CACHE_DIR=str(base / "self-cache"),
                 POETRY_DATA_DIR=str(base / "self-data"),
             )
-            # A stale copy of the plugin would otherwise make pip keep the old files.
-            subprocess.run(
-                [str(install.python), "-m", "pip", "uninstall", "-y", "-q", "poetry-wheelmirror"],
-                env=clean_env(),
-                capture_output=True,
-                check=False,
-            )
             install.run("self", "add", str(staged), cwd=config_dir, env=env)
-            stamp.write_text(json.dumps({"sha256": digest, "wheel": wheel.name}))
-    return PoetryInstall(version=version, venv=target, self_config_dir=config_dir)
+            stamp.write_text(wheel.name)
+        _hold_shared(target)
+        _prune_unused(base, target)
+    return install
 
 
 def project_env(work: Path, **extra: str) -> dict[str, str]:
