@@ -65,6 +65,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DirectoryPublisher",
+    "FileConflict",
     "GitHubPublisher",
     "PublishReport",
     "Publisher",
@@ -85,6 +86,14 @@ class Upload:
     path: Path
     sha256: str
     size: int
+
+
+class FileConflict(PublishError):
+    """A published file's name is taken by other bytes."""
+
+    def __init__(self, message: str, filename: str) -> None:
+        super().__init__(message)
+        self.filename = filename
 
 
 class Publisher(Protocol):
@@ -135,7 +144,7 @@ class DirectoryPublisher:
                 continue
             if dest.stat().st_size != item.size or sha256_file(dest) != item.sha256:
                 msg = f"{dest} exists with other bytes: refusing to overwrite a published file"
-                raise PublishError(msg)
+                raise FileConflict(msg, item.filename)
             present.add(item.filename)
         return present
 
@@ -224,7 +233,7 @@ class GitHubPublisher:
                     f"release {tag} already has {item.filename} with other bytes: "
                     "refusing to overwrite a published asset (a rebuild needs a build tag)"
                 )
-                raise PublishError(msg)
+                raise FileConflict(msg, item.filename)
             present.add(item.filename)
         return present
 
@@ -418,8 +427,25 @@ def _publish_locked(
                         bundle_path.write_bytes(by_sha[item.sha256].bundle)
                     items[index] = replace(item, path=bundle_path)
         present: set[str] = set()
+        published = {
+            w.filename
+            for d in state.packages.values()
+            for e in d.versions.values()
+            for w in e.wheels
+        }
         for items in plans:
-            present |= publisher.check(items)
+            try:
+                present |= publisher.check(items)
+            except FileConflict as e:
+                if e.filename.endswith(".whl") and e.filename not in published:
+                    # Uploaded by a run that never deployed its documents: no client can
+                    # have recorded its hash, but it is still never overwritten.
+                    msg = (
+                        f"{e}; no published document lists it (left by an unfinished run?): "
+                        "delete that file or asset by hand, or rebuild with a build tag"
+                    )
+                    raise PublishError(msg) from None
+                raise
         # 2. Upload (write-once), wheels before the documents that name them.
         for items in plans:
             for item in items:

@@ -140,6 +140,8 @@ def test_a_conflicting_asset_is_refused_before_anything_is_uploaded(
     assert result.returncode == 8, result.stderr
     assert "already has" in result.stderr
     assert "refusing to overwrite" in result.stderr
+    # No published document lists it: an orphan of a run that never deployed; say so.
+    assert "no published document lists it" in result.stderr
     assert fake.writes() == []
     assert release.assets[wheel.name].data == b"other"
     assert not (pages / "manifest.json").exists()
