@@ -25,8 +25,12 @@ from tests.support.cleanenv import clean_env
 from tests.support.cli import run_wheelmirror
 from tests.support.doctor_mirror import write_lock
 from tests.support.doctor_mirror import write_mirror
+from tests.support.passthrough import PassthroughIndex
+from tests.support.poetry_env import POETRY_VERSIONS
 from tests.support.poetry_env import PoetryInstall
+from tests.support.poetry_env import build_plugin_wheel
 from tests.support.poetry_env import ensure_plain_poetry
+from tests.support.poetry_env import ensure_plugin_poetry
 from tests.support.static_server import serve_static
 
 pytestmark = pytest.mark.e2e
@@ -41,10 +45,11 @@ def _host_wheel(name: str, version: str) -> str:
     return f"{name}-{version}-{tag.interpreter}-{tag.abi}-{tag.platform}.whl"
 
 
-@pytest.fixture(scope="session")
-def plain_poetry() -> PoetryInstall:
-    """Poetry 2.5.1 without the plugin: the machine that forgot `poetry self add`."""
-    return ensure_plain_poetry("2.5.1")
+@pytest.fixture(scope="session", params=POETRY_VERSIONS)
+def plain_poetry(request: pytest.FixtureRequest) -> PoetryInstall:
+    """Poetry without the plugin (the lowest supported and the newest 2.x): the machine
+    that forgot `poetry self add`."""
+    return ensure_plain_poetry(str(request.param))
 
 
 @pytest.fixture
@@ -126,7 +131,7 @@ def test_no_plugin(
     env = {**user_env, "PATH": f"{plain_poetry.poetry.parent}{os.pathsep}{user_env['PATH']}"}
     code, data, text = doctor("--mirror", str(mirror), env=env, cwd=project)
     assert named(data, "poetry")["status"] == "ok"
-    assert "Poetry 2.5.1" in named(data, "poetry")["detail"]
+    assert f"Poetry {plain_poetry.version}" in named(data, "poetry")["detail"]
     plugin = named(data, "plugin")
     assert plugin["status"] == "fail"
     assert "the poetry-wheelmirror plugin is not" in plugin["detail"]
@@ -227,3 +232,20 @@ def test_stale_cache_fallback(tmp_path: Path, user_env: dict[str, str], project:
     assert manifest["status"] == "warn"
     assert "from the local cache" in manifest["detail"]
     assert named(data, "package crcmod")["status"] == "warn"  # still judged from the cache
+
+
+@pytest.mark.slow
+def test_plugin_installed(
+    tmp_path: Path, user_env: dict[str, str], project: Path, pypi_index: PassthroughIndex
+) -> None:
+    """The other side of test_no_plugin: Poetry with the plugin added by `poetry self add`
+    (slow: the plugin is added again whenever the working tree's wheel changes)."""
+    wheel = build_plugin_wheel(tmp_path / "wheel")
+    poetry = ensure_plugin_poetry("2.5.1", wheel, pypi_index.url)
+    mirror = write_mirror(tmp_path / "mirror", {}, generated_at=_recent())
+    env = {**user_env, "PATH": f"{poetry.poetry.parent}{os.pathsep}{user_env['PATH']}"}
+    code, data, _ = doctor("--mirror", str(mirror), env=env, cwd=project)
+    plugin = named(data, "plugin")
+    assert plugin["status"] == "ok", plugin
+    assert "poetry-wheelmirror 0.1.0 is installed" in plugin["detail"]
+    assert code == 0
