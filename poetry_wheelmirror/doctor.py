@@ -356,7 +356,7 @@ def check_poetry(
                 f"`{add_fix}`, or pass --poetry PATH; pip and uv users can ignore this",
             )
         ]
-    cwd = options.project or options.cwd
+    cwd = options.project if options.project and options.project.is_dir() else options.cwd
     timeout = max(options.timeout, 20.0)
     version_run = runner([executable, "--no-ansi", "--version"], options.environ, cwd, timeout)
     if version_run.returncode is None:
