@@ -417,7 +417,9 @@ def parse_package_document(
 
 
 def _drop_empty(data: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in data.items() if v not in (None, "", False)}
+    # By identity for False: `0 in (None, "", False)` is true, and dropping a 0 size
+    # made the parser reject the rendered document ("size: missing required field").
+    return {k: v for k, v in data.items() if v is not None and v is not False and v != ""}
 
 
 def _wheel_json(wheel: WheelFile) -> dict[str, Any]:
@@ -432,15 +434,18 @@ def _wheel_json(wheel: WheelFile) -> dict[str, Any]:
         "metadata_sha256": wheel.metadata_sha256,
     }
     if wheel.build is not None:
-        data["build"] = _drop_empty(
-            {
-                "platform": wheel.build.platform,
-                "python": wheel.build.python,
-                "runner": wheel.build.runner,
-                "built_at": wheel.build.built_at,
-                "tool": wheel.build.tool,
-            }
-        )
+        data["build"] = {
+            # Required by the parser, so never dropped, even when empty.
+            "platform": wheel.build.platform,
+            "python": wheel.build.python,
+            **_drop_empty(
+                {
+                    "runner": wheel.build.runner,
+                    "built_at": wheel.build.built_at,
+                    "tool": wheel.build.tool,
+                }
+            ),
+        }
     if wheel.provenance is not None:
         data["provenance"] = _drop_empty(
             {
