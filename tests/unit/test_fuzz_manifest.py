@@ -1,0 +1,366 @@
+"""Property tests for the manifest parser and renderers (hostile input, round trips).
+
+* arbitrary bytes, arbitrary JSON, and valid documents with one field replaced by
+  arbitrary JSON only ever parse or raise ManifestError;
+* whatever parses keeps the parser's promises: safe filenames, allowed URL schemes,
+  sha256 digests, matching names and versions;
+* render -> parse is the identity for generated valid documents, and render is
+  canonical (parse -> render gives the same bytes).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import string
+from typing import Any
+
+from hypothesis import assume
+from hypothesis import example
+from hypothesis import given
+from hypothesis import strategies as st
+from packaging.utils import canonicalize_name
+from packaging.utils import parse_wheel_filename
+from packaging.version import Version
+
+from poetry_wheelmirror.errors import ManifestError
+from poetry_wheelmirror.manifest import BuildInfo
+from poetry_wheelmirror.manifest import PackageDocument
+from poetry_wheelmirror.manifest import PackageRef
+from poetry_wheelmirror.manifest import Provenance
+from poetry_wheelmirror.manifest import RootManifest
+from poetry_wheelmirror.manifest import SourceDist
+from poetry_wheelmirror.manifest import VersionEntry
+from poetry_wheelmirror.manifest import WheelFile
+from poetry_wheelmirror.manifest import dump_document
+from poetry_wheelmirror.manifest import package_document_json
+from poetry_wheelmirror.manifest import parse_package_document
+from poetry_wheelmirror.manifest import parse_root_manifest
+from poetry_wheelmirror.manifest import root_manifest_json
+from poetry_wheelmirror.names import filename_problem
+from poetry_wheelmirror.urls import url_scheme_problem
+from tests.support.fuzz import FUZZ
+
+# -- strategies -------------------------------------------------------------------------
+
+json_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=30)
+)
+json_values = st.recursive(
+    json_scalars,
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+sha256s = st.text(alphabet="0123456789abcdef", min_size=64, max_size=64)
+name_parts = st.text(alphabet=string.ascii_lowercase + string.digits, min_size=1, max_size=6)
+names = st.lists(name_parts, min_size=1, max_size=3).map("-".join)
+versions = st.tuples(st.integers(0, 30), st.integers(0, 30), st.integers(0, 30) | st.none()).map(
+    lambda t: ".".join(str(p) for p in t if p is not None)
+)
+platform_tags = st.sampled_from(
+    [
+        "cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64",
+        "cp311-cp311-macosx_11_0_arm64",
+        "cp39-abi3-musllinux_1_2_aarch64",
+        "py3-none-any",
+        "py2.py3-none-any",
+    ]
+)
+build_tags = st.none() | st.tuples(st.integers(0, 99), st.text(string.ascii_lowercase, max_size=3))
+safe_text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=20)
+relative_urls = st.builds(
+    lambda parts: "../files/" + "/".join(parts),
+    st.lists(
+        st.text(string.ascii_letters + string.digits + "._-", min_size=1, max_size=8),
+        min_size=1,
+        max_size=3,
+    ),
+)
+absolute_urls = st.sampled_from(
+    [
+        "https://github.com/o/r/releases/download/t/x.whl",
+        "http://127.0.0.1:8080/files/x.whl",
+        "http://localhost/x",
+        "file:///srv/mirror/x.whl",
+    ]
+)
+urls = relative_urls | absolute_urls
+
+
+@st.composite
+def wheel_files(draw: st.DrawFn, name: str, version: str) -> WheelFile:
+    build = draw(build_tags)
+    build_part = f"-{build[0]}{build[1]}" if build else ""
+    filename = f"{name.replace('-', '_')}-{version}{build_part}-{draw(platform_tags)}.whl"
+    return WheelFile(
+        filename=filename,
+        url=draw(urls),
+        sha256=draw(sha256s),
+        size=draw(st.integers(0, 2**40)),
+        requires_python=draw(
+            st.none() | st.sampled_from([">=3.8", ">=3.9,<4", "~=3.11", "!=3.10.*"])
+        ),
+        yanked=draw(st.booleans()),
+        yanked_reason=draw(safe_text),
+        metadata_sha256=draw(st.none() | sha256s),
+        build=draw(
+            st.none()
+            | st.builds(
+                BuildInfo,
+                platform=safe_text,
+                python=safe_text,
+                runner=safe_text.filter(bool),
+                built_at=safe_text,
+                tool=safe_text,
+            )
+        ),
+        provenance=draw(
+            st.none()
+            | st.builds(
+                Provenance, url=urls, sha256=sha256s, repository=safe_text, workflow=safe_text
+            )
+        ),
+    )
+
+
+@st.composite
+def package_documents(draw: st.DrawFn) -> PackageDocument:
+    name = draw(names)
+    entries: dict[str, VersionEntry] = {}
+    for version in draw(st.lists(versions, max_size=3, unique_by=lambda v: Version(v))):
+        wheels = draw(
+            st.lists(wheel_files(name, version), max_size=3, unique_by=lambda w: w.filename)
+        )
+        entries[version] = VersionEntry(
+            version=version,
+            source=SourceDist(
+                filename=f"{name}-{version}.tar.gz", sha256=draw(sha256s), url=draw(urls)
+            ),
+            wheels=tuple(sorted(wheels, key=lambda w: w.filename)),
+        )
+    return PackageDocument(name=canonicalize_name(name), versions=entries)
+
+
+@st.composite
+def root_manifests(draw: st.DrawFn) -> RootManifest:
+    refs = {
+        canonicalize_name(n): PackageRef(
+            name=canonicalize_name(n), url=f"packages/{n}.json", sha256=draw(sha256s)
+        )
+        for n in draw(st.lists(names, max_size=4, unique_by=canonicalize_name))
+    }
+    return RootManifest(
+        mirror_name=draw(safe_text),
+        index_url=draw(st.sampled_from(["simple/", "https://h.example/simple/"])),
+        generated_at=draw(safe_text),
+        packages=refs,
+    )
+
+
+VALID_PACKAGE = json.loads(
+    dump_document(
+        package_document_json(
+            PackageDocument(
+                name=canonicalize_name("demo"),
+                versions={
+                    "1.0": VersionEntry(
+                        version="1.0",
+                        source=SourceDist("demo-1.0.tar.gz", "a" * 64, "https://h/demo-1.0.tar.gz"),
+                        wheels=(
+                            WheelFile(
+                                "demo-1.0-py3-none-any.whl",
+                                "../files/demo/demo-1.0-py3-none-any.whl",
+                                "b" * 64,
+                                10,
+                                requires_python=">=3.8",
+                                yanked=True,
+                                yanked_reason="x",
+                                metadata_sha256="c" * 64,
+                                build=BuildInfo("linux", "3.11", "gha", "now", "build"),
+                                provenance=Provenance("p.json", "d" * 64, "o/r", "w.yml"),
+                            ),
+                        ),
+                    )
+                },
+            )
+        )
+    )
+)
+VALID_ROOT = json.loads(
+    dump_document(
+        root_manifest_json(
+            RootManifest(
+                "m",
+                "simple/",
+                "2026-01-01T00:00:00Z",
+                {
+                    canonicalize_name("demo"): PackageRef(
+                        canonicalize_name("demo"), "packages/demo.json", "e" * 64
+                    )
+                },
+            )
+        )
+    )
+)
+
+
+def paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every path (keys and list indexes) into a JSON value, the root included."""
+    found = [prefix]
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += paths(item, (*prefix, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += paths(item, (*prefix, index))
+    return found
+
+
+PACKAGE_PATHS = paths(VALID_PACKAGE)
+ROOT_PATHS = paths(VALID_ROOT)
+
+
+def mutate(document: Any, path: tuple[Any, ...], value: Any, delete: bool) -> Any:
+    if not path:
+        return value
+    result = copy.deepcopy(document)
+    parent = result
+    for key in path[:-1]:
+        parent = parent[key]
+    if delete:
+        del parent[path[-1]]
+    else:
+        parent[path[-1]] = value
+    return result
+
+
+def parse_quietly(parser: Any, data: bytes | str) -> Any:
+    """Parse, returning None for a ManifestError; any other exception fails the test."""
+    try:
+        return parser(data)
+    except ManifestError as e:
+        error = str(e)
+    assert "\n" not in error
+    return None
+
+
+def check_promises(doc: PackageDocument) -> None:
+    for key, entry in doc.versions.items():
+        assert filename_problem(entry.source.filename) is None
+        for wheel in entry.wheels:
+            assert filename_problem(wheel.filename) is None
+            name, version, _, _ = parse_wheel_filename(wheel.filename)
+            assert name == doc.name
+            assert version == Version(key)
+            for url in (wheel.url, entry.source.url):
+                if "://" in url or url.startswith("file:"):
+                    assert url_scheme_problem(url) is None
+                else:
+                    assert not url.startswith("//")
+            assert len(wheel.sha256) == 64
+            assert wheel.size >= 0
+
+
+# -- properties -------------------------------------------------------------------------
+
+
+@FUZZ
+@given(st.binary(max_size=300))
+@example(b"\xff\xfe")
+@example(b"[]")
+@example(b'{"schema": "poetry-wheelmirror/root", "schema_version": "1.99999999999999999999"}')
+@example(b'{"schema": "poetry-wheelmirror/root", "schema_version": "\xd9\xa1.0"}')
+def test_arbitrary_bytes_only_raise_manifest_error(data: bytes) -> None:
+    parse_quietly(parse_root_manifest, data)
+    parse_quietly(parse_package_document, data)
+
+
+@FUZZ
+@given(json_values)
+def test_arbitrary_json_only_raises_manifest_error(value: Any) -> None:
+    data = json.dumps(value)
+    assert parse_quietly(parse_root_manifest, data) is None or isinstance(value, dict)
+    parse_quietly(parse_package_document, data)
+
+
+@FUZZ
+@given(st.sampled_from(PACKAGE_PATHS), json_values, st.booleans())
+def test_mutated_package_document_parses_safely(
+    path: tuple[Any, ...], value: Any, delete: bool
+) -> None:
+    assume(path or not delete)
+    data = json.dumps(mutate(VALID_PACKAGE, path, value, delete and bool(path)))
+    doc = parse_quietly(parse_package_document, data)
+    if doc is not None:
+        check_promises(doc)
+
+
+@FUZZ
+@given(
+    st.sampled_from([p for p in PACKAGE_PATHS if p and p[-1] in ("filename", "url")]),
+    st.text(max_size=40)
+    | st.sampled_from(
+        [
+            "../../etc/passwd",
+            "demo-1.0-py3-none-any.whl/../../x",
+            "demo-1.0-py3-none-any.whl\x00",
+            "demo-1.0-py3-none-any.whl\\x",
+            "\uff44\uff45\uff4d\uff4f-1.0-py3-none-any.whl"  # fullwidth "demo",
+            "demo-1.0-py3-none-any.whl\u202e",
+            "//evil.example/x.whl",
+            "http://evil.example/x.whl",
+            "javascript:alert(1)",
+            "ftp://h/x",
+            "HTTP://evil.example/x",
+        ]
+    ),
+)
+def test_hostile_filenames_and_urls_never_parse_unsafe(path: tuple[Any, ...], value: str) -> None:
+    doc = parse_quietly(
+        parse_package_document, json.dumps(mutate(VALID_PACKAGE, path, value, False))
+    )
+    if doc is not None:
+        check_promises(doc)
+
+
+@FUZZ
+@given(st.sampled_from(ROOT_PATHS), json_values, st.booleans())
+def test_mutated_root_manifest_parses_safely(
+    path: tuple[Any, ...], value: Any, delete: bool
+) -> None:
+    assume(path or not delete)
+    root = parse_quietly(
+        parse_root_manifest, json.dumps(mutate(VALID_ROOT, path, value, delete and bool(path)))
+    )
+    if root is not None:
+        for name, ref in root.packages.items():
+            assert canonicalize_name(name) == name
+            assert len(ref.sha256) == 64
+            assert not ref.url.startswith("//")
+        if "://" in root.index_url or root.index_url.startswith("file:"):
+            assert url_scheme_problem(root.index_url) is None
+
+
+@FUZZ
+@given(package_documents())
+def test_package_document_round_trip(doc: PackageDocument) -> None:
+    data = dump_document(package_document_json(doc))
+    parsed = parse_package_document(data, expected_name=doc.name)
+    assert parsed == doc
+    assert dump_document(package_document_json(parsed)) == data
+
+
+@FUZZ
+@given(root_manifests())
+def test_root_manifest_round_trip(root: RootManifest) -> None:
+    data = dump_document(root_manifest_json(root))
+    parsed = parse_root_manifest(data)
+    assert parsed == root
+    assert dump_document(root_manifest_json(parsed)) == data
