@@ -109,9 +109,7 @@ def make_mirror(root: Path) -> None:
     for name, version in (("crcmod", "1.7"), ("markupsafe", "2.0.1")):
         part = root.parent / f"{root.name}-{name}"
         shutil.rmtree(part, ignore_errors=True)
-        wheel = make_wheel(
-            part / "src", f"{name}-{version}-cp311-cp311-manylinux_2_17_x86_64.whl"
-        )
+        wheel = make_wheel(part / "src", f"{name}-{version}-cp311-cp311-manylinux_2_17_x86_64.whl")
         sdist = SourceDist(
             filename=f"{name}-{version}.tar.gz", sha256="0" * 64, url=f"https://x/{name}.tar.gz"
         )
@@ -198,8 +196,13 @@ def run_server(cmd: list[str], env: dict[str, str], cwd: Path) -> Iterator[None]
 
 def wrk(url: str, args: argparse.Namespace, headers: dict[str, str]) -> dict[str, float]:
     cmd = [
-        "wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s",
-        "--timeout", "5s", "--latency",
+        "wrk",
+        f"-t{args.threads}",
+        f"-c{args.connections}",
+        f"-d{args.duration}s",
+        "--timeout",
+        "5s",
+        "--latency",
     ]
     for key, value in headers.items():
         cmd += ["-H", f"{key}: {value}"]
@@ -218,20 +221,36 @@ def wrk(url: str, args: argparse.Namespace, headers: dict[str, str]) -> dict[str
     }
 
 
+def warm_up(url: str, args: argparse.Namespace) -> None:
+    """A short discarded wrk run: the first seconds after start-up are not steady state."""
+    short = argparse.Namespace(**{**vars(args), "duration": 2})
+    wrk(url, short, PIP_HEADERS)
+
+
 def run_round(args: argparse.Namespace, peer_python: Path, mirror: Path, work: Path) -> dict:
     results: dict[str, dict[str, dict[str, float]]] = {}
     with upstream_server() as upstream:
         # -- wheelmirror routing index
         port = free_port()
         cmd = [
-            sys.executable, "-m", "poetry_wheelmirror.cli.main", "serve", str(mirror),
-            "--port", str(port), "--upstream", upstream, "--cache-dir", str(work / "wm-cache"),
+            sys.executable,
+            "-m",
+            "poetry_wheelmirror.cli.main",
+            "serve",
+            str(mirror),
+            "--port",
+            str(port),
+            "--upstream",
+            upstream,
+            "--cache-dir",
+            str(work / "wm-cache"),
         ]
         with run_server(cmd, _clean_env(), REPO):
             base = f"http://127.0.0.1:{port}/simple/"
             for name in PACKAGES:
                 wait_http(f"{base}{name}/", {"Accept": PIP_ACCEPT})
                 url = f"{base}{name}/"
+                warm_up(url, args)
                 results[f"{OURS} {name}"] = wrk(url, args, PIP_HEADERS)
                 results[f"wheelmirror (JSON, merged, identity) {name}"] = wrk(
                     url, args, {"Accept": PIP_ACCEPT}
@@ -241,13 +260,24 @@ def run_round(args: argparse.Namespace, peer_python: Path, mirror: Path, work: P
         port = free_port()
         env = _clean_env(PROXPI_INDEX_URL=upstream, PROXPI_LOGGING_LEVEL="WARNING")
         cmd = [
-            str(peer_python), "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers",
-            "1", "--threads", "2", "--log-level", "warning", "proxpi.server:app",
+            str(peer_python),
+            "-m",
+            "gunicorn",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "1",
+            "--threads",
+            "2",
+            "--log-level",
+            "warning",
+            "proxpi.server:app",
         ]
         with run_server(cmd, env, work):
             base = f"http://127.0.0.1:{port}/index/"
             for name in PACKAGES:
                 wait_http(f"{base}{name}/", {"Accept": PIP_ACCEPT})
+                warm_up(f"{base}{name}/", args)
                 results[f"proxpi (JSON) {name}"] = wrk(f"{base}{name}/", args, PIP_HEADERS)
         # -- simpleindex
         port = free_port()
@@ -263,6 +293,7 @@ def run_round(args: argparse.Namespace, peer_python: Path, mirror: Path, work: P
             base = f"http://127.0.0.1:{port}/"
             for name in PACKAGES:
                 wait_http(f"{base}{name}/", {"Accept": PIP_ACCEPT})
+                warm_up(f"{base}{name}/", args)
                 results[f"simpleindex (HTML) {name}"] = wrk(f"{base}{name}/", args, PIP_HEADERS)
     return results
 
@@ -325,17 +356,16 @@ def main() -> int:
         ours = summary[f"{OURS} {name}"]["rps_median"]
         for peer in ("simpleindex (HTML)", "proxpi (JSON)"):
             theirs = summary[f"{peer} {name}"]["rps_median"]
-            ratios = [
-                r[f"{OURS} {name}"]["rps"] / r[f"{peer} {name}"]["rps"]
-                for r in rounds
-            ]
+            ratios = [r[f"{OURS} {name}"]["rps"] / r[f"{peer} {name}"]["rps"] for r in rounds]
             print(
                 f"{name}: wheelmirror JSON vs {peer}: {ours / theirs:.2f}x (per round: "
-                + ", ".join(f"{x:.2f}x" for x in ratios) + ")"
+                + ", ".join(f"{x:.2f}x" for x in ratios)
+                + ")"
             )
     (CACHE / "bench-router.json").write_text(
-        json.dumps({"machine": machine, "command": command, "summary": summary,
-                    "rounds": rounds}, indent=2)
+        json.dumps(
+            {"machine": machine, "command": command, "summary": summary, "rounds": rounds}, indent=2
+        )
     )
     return 0
 

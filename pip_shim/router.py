@@ -72,7 +72,7 @@ _SMALL_FILE: Final = 1024 * 1024
 _CHUNK: Final = 256 * 1024
 _RETRY_AFTER_FAILURE: Final = 10.0
 _PAGE_CACHE_CONTROL: Final = b"max-age=60"
-_GZIP_MIN: Final = 1024
+_GZIP_MIN: Final = 2048
 
 
 @dataclass

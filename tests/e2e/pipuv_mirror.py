@@ -1,22 +1,16 @@
-"""A real one-package mirror for the pip/uv/serve tests: MarkupSafe 2.0.1 built from its
-PyPI sdist (PyPI has no cp311 wheel for it), plus helpers to run real pip and uv.
-
-The wheel is built with ``pip wheel`` (about 2 s) and retagged ``manylinux_2_17`` by
-rewriting its WHEEL file and RECORD: its only extension links nothing but libc, which
-is what ``auditwheel repair`` would conclude; this keeps the fixture free of patchelf.
-The documents are written with manifest.py's renderers, the pages with pip_shim.pages.
-"""
+"""A real one-package mirror for the pip/uv/serve tests, plus helpers to run real pip
+and uv: ``wheelmirror build markupsafe==2.0.1`` (PyPI has no cp311 wheel for it; the
+sdist builds and repairs in about 3 s), whose static index also lists PyPI's own files.
+``write_mirror`` writes a one-wheel mirror from any wheel with manifest.py's renderers,
+for the in-process router tests and the benchmark."""
 
 from __future__ import annotations
 
-import base64
-import functools
 import hashlib
 import re
 import signal
 import subprocess
 import sys
-import tempfile
 import urllib.request
 import zipfile
 from collections.abc import Iterator
@@ -41,6 +35,7 @@ from poetry_wheelmirror.manifest import VersionEntry
 from poetry_wheelmirror.manifest import WheelFile
 from poetry_wheelmirror.manifest import dump_document
 from poetry_wheelmirror.manifest import package_document_json
+from poetry_wheelmirror.manifest import parse_package_document
 from poetry_wheelmirror.manifest import root_manifest_json
 from tests.support.cleanenv import clean_env
 
@@ -49,7 +44,6 @@ __all__ = [
     "ServedMirror",
     "installed_tags",
     "make_mirror",
-    "markupsafe_wheel",
     "pip_env",
     "serve_mirror",
     "venv_python",
@@ -59,8 +53,6 @@ __all__ = [
 REPO = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
 MS_TAG = "cp311-cp311-manylinux_2_17_x86_64"
-MS_WHEEL = f"markupsafe-2.0.1-{MS_TAG}.manylinux2014_x86_64.whl"
-MS_SDIST_SHA256 = "594c67807fb16238b30c44bdf74f36c02cdf22d1c8cda91ef8a0ed8dabf5620a"
 
 
 def pip_env(home: Path, **extra: str) -> dict[str, str]:
@@ -69,48 +61,7 @@ def pip_env(home: Path, **extra: str) -> dict[str, str]:
     xdg = home / "xdg"
     (xdg / "etc").mkdir(parents=True, exist_ok=True)
     (xdg / "config").mkdir(parents=True, exist_ok=True)
-    return clean_env(
-        XDG_CONFIG_DIRS=str(xdg / "etc"), XDG_CONFIG_HOME=str(xdg / "config"), **extra
-    )
-
-
-def _record_line(name: str, data: bytes) -> str:
-    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-    return f"{name},sha256={digest},{len(data)}"
-
-
-def _retag(src: Path, dest: Path) -> None:
-    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as zout:
-        members = {i.filename: zin.read(i) for i in zin.infolist()}
-        wheel_name = next(n for n in members if n.endswith(".dist-info/WHEEL"))
-        record_name = next(n for n in members if n.endswith(".dist-info/RECORD"))
-        text = members[wheel_name].decode()
-        text = re.sub(r"^Tag: .*$", "", text, flags=re.M).rstrip("\n") + "\n"
-        for tag in (MS_TAG, MS_TAG.replace("manylinux_2_17", "manylinux2014")):
-            text += f"Tag: {tag}\n"
-        members[wheel_name] = text.encode()
-        lines = [
-            _record_line(n, d) for n, d in members.items() if n != record_name
-        ] + [f"{record_name},,"]
-        members[record_name] = ("\n".join(lines) + "\n").encode()
-        for name, data in members.items():
-            zout.writestr(zipfile.ZipInfo(name, (2021, 5, 18, 0, 0, 0)), data)
-
-
-@functools.lru_cache(maxsize=1)
-def markupsafe_wheel() -> Path:
-    """The MarkupSafe 2.0.1 cp311 manylinux wheel, built once per test session."""
-    work = Path(tempfile.mkdtemp(prefix="wm-markupsafe-"))
-    env = pip_env(work)
-    subprocess.run(
-        [PYTHON, "-m", "pip", "wheel", "--no-deps", "--no-binary", "markupsafe", "-q",
-         "-w", str(work / "raw"), "markupsafe==2.0.1"],
-        check=True, env=env, capture_output=True, timeout=300,
-    )
-    raw = next((work / "raw").glob("*.whl"))
-    dest = work / MS_WHEEL
-    _retag(raw, dest)
-    return dest
+    return clean_env(XDG_CONFIG_DIRS=str(xdg / "etc"), XDG_CONFIG_HOME=str(xdg / "config"), **extra)
 
 
 def _metadata(wheel: Path) -> bytes:
@@ -186,16 +137,30 @@ def write_mirror(
     return wheel
 
 
-MS_SDIST = SourceDist(
-    filename="MarkupSafe-2.0.1.tar.gz",
-    sha256=MS_SDIST_SHA256,
-    url="https://files.pythonhosted.org/packages/bf/10/ff66fea6d1788c458663a84d88787bae15d45daa16f6b3ef33322a51fc7e/MarkupSafe-2.0.1.tar.gz",
-)
-
-
-def make_mirror(root: Path, upstream_page: bytes | None = None) -> WheelFile:
-    """A complete mirror of MarkupSafe 2.0.1 (the real wheel) at *root*."""
-    return write_mirror(root, markupsafe_wheel(), sdist=MS_SDIST, upstream_page=upstream_page)
+def make_mirror(root: Path, home: Path) -> WheelFile:
+    """Build MarkupSafe 2.0.1 for this interpreter into a mirror at *root* with
+    ``wheelmirror build``; returns its wheel entry."""
+    env = pip_env(home, WHEELMIRROR_CACHE_DIR=str(home / "wm-cache"))
+    result = subprocess.run(
+        [
+            PYTHON,
+            "-m",
+            "poetry_wheelmirror.cli.main",
+            "build",
+            "markupsafe==2.0.1",
+            "--mirror",
+            str(root),
+        ],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    doc = parse_package_document((root / "packages" / "markupsafe.json").read_bytes())
+    (wheel,) = doc.versions["2.0.1"].wheels
+    return wheel
 
 
 class ServedMirror:
@@ -210,10 +175,23 @@ def serve_mirror(
     directory: Path, *args: str, env: dict[str, str] | None = None
 ) -> Iterator[ServedMirror]:
     """Run ``wheelmirror serve DIR --port 0 ARGS`` and yield its URL (from its banner)."""
-    cmd = [PYTHON, "-m", "poetry_wheelmirror.cli.main", "serve", str(directory), "--port", "0", *args]
+    cmd = [
+        PYTHON,
+        "-m",
+        "poetry_wheelmirror.cli.main",
+        "serve",
+        str(directory),
+        "--port",
+        "0",
+        *args,
+    ]
     proc = subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env=env or clean_env(), cwd=REPO,
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env or clean_env(),
+        cwd=REPO,
     )
     assert proc.stdout is not None
     line = proc.stdout.readline()
@@ -241,7 +219,10 @@ def venv_python(path: Path) -> Path:
     """A fresh venv with pip (uv makes it in a fraction of a second)."""
     subprocess.run(
         [str(REPO / ".venv" / "bin" / "uv"), "venv", "-q", "--seed", "--python", PYTHON, str(path)],
-        check=True, env=clean_env(), capture_output=True, timeout=300,
+        check=True,
+        env=clean_env(),
+        capture_output=True,
+        timeout=300,
     )
     return path / "bin" / "python"
 
@@ -249,7 +230,11 @@ def venv_python(path: Path) -> Path:
 def installed_tags(venv: Path, dist: str) -> list[str]:
     """The ``Tag:`` lines of an installed distribution's WHEEL file."""
     lib = next((venv / "lib").glob("python3*/site-packages"))
-    info = next(p for p in lib.glob("*.dist-info") if canonicalize_name(p.name.split("-")[0]) == canonicalize_name(dist))
+    info = next(
+        p
+        for p in lib.glob("*.dist-info")
+        if canonicalize_name(p.name.split("-")[0]) == canonicalize_name(dist)
+    )
     text = (info / "WHEEL").read_text()
     return [line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("Tag:")]
 

@@ -16,7 +16,6 @@ import pytest
 
 from pip_shim.pages import parse_project_page
 from tests.e2e.pipuv_mirror import MS_TAG
-from tests.e2e.pipuv_mirror import MS_WHEEL
 from tests.e2e.pipuv_mirror import REPO
 from tests.e2e.pipuv_mirror import ServedMirror
 from tests.e2e.pipuv_mirror import installed_tags
@@ -59,19 +58,26 @@ format = columns
 def wheelmirror(*args: str, env: dict[str, str], cwd: Path | None = None) -> str:
     result = subprocess.run(
         [sys.executable, "-m", "poetry_wheelmirror.cli.main", *args],
-        env=env, cwd=cwd or REPO, capture_output=True, text=True, timeout=120,
+        env=env,
+        cwd=cwd or REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     return result.stdout + result.stderr
 
 
 @pytest.fixture(scope="module")
-def mirror(tmp_path_factory: pytest.TempPathFactory, pypi_index: PassthroughIndex) -> Path:
-    status, page = pypi_index.page("markupsafe")
-    assert status == 200
-    root = tmp_path_factory.mktemp("pipuv") / "mirror"
-    make_mirror(root, upstream_page=page)
-    return root
+def mirror(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("pipuv")
+    make_mirror(home / "mirror", home)
+    return home / "mirror"
+
+
+@pytest.fixture(scope="module")
+def ms_wheel(mirror: Path) -> str:
+    return next((mirror / "files" / "markupsafe").glob("*.whl")).name
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +100,10 @@ def pip_install(python: Path, home: Path, *args: str) -> dict[str, str]:
     report = home / "report.json"
     result = subprocess.run(
         [str(python), "-m", "pip", "install", "-q", "--report", str(report), *args],
-        env=pip_env(home), capture_output=True, text=True, timeout=600,
+        env=pip_env(home),
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     data = json.loads(report.read_text())
@@ -103,7 +112,9 @@ def pip_install(python: Path, home: Path, *args: str) -> dict[str, str]:
     }
 
 
-def test_pip_static_index_via_extra_index_url(static_index: ServedMirror, tmp_path: Path) -> None:
+def test_pip_static_index_via_extra_index_url(
+    ms_wheel: str, static_index: ServedMirror, tmp_path: Path
+) -> None:
     venv = tmp_path / "venv"
     python = venv_python(venv)
     out = wheelmirror(
@@ -112,24 +123,28 @@ def test_pip_static_index_via_extra_index_url(static_index: ServedMirror, tmp_pa
     assert "extra-index-url" in out
     assert f"extra-index-url = {static_index.url}simple/" in (venv / "pip.conf").read_text()
     urls = pip_install(python, tmp_path, "markupsafe==2.0.1", SIX)
-    assert urls["markupsafe"] == f"{static_index.url}files/markupsafe/{MS_WHEEL}"
+    assert urls["markupsafe"] == f"{static_index.url}files/markupsafe/{ms_wheel}"
     assert MS_TAG in installed_tags(venv, "markupsafe")
     assert urls["six"].startswith("https://files.pythonhosted.org/")
     assert urls["six"].endswith(SIX_WHEEL)
 
 
 def test_pip_routing_index_via_index_url(
-    routing_index: ServedMirror, pypi_index: PassthroughIndex, tmp_path: Path
+    ms_wheel: str, routing_index: ServedMirror, pypi_index: PassthroughIndex, tmp_path: Path
 ) -> None:
     venv = tmp_path / "venv"
     python = venv_python(venv)
     out = wheelmirror(
-        "pip-config", "--mode", "routing", "--mirror", routing_index.url,
+        "pip-config",
+        "--mode",
+        "routing",
+        "--mirror",
+        routing_index.url,
         env=pip_env(tmp_path, VIRTUAL_ENV=str(venv)),
     )
     assert "index-url = a routing index" in out
     urls = pip_install(python, tmp_path, "markupsafe==2.0.1", SIX)
-    assert urls["markupsafe"] == f"{routing_index.url}files/markupsafe/{MS_WHEEL}"
+    assert urls["markupsafe"] == f"{routing_index.url}files/markupsafe/{ms_wheel}"
     assert MS_TAG in installed_tags(venv, "markupsafe")
     # six was redirected to the upstream, and its file is PyPI's own.
     assert "/simple/six/" in pypi_index.requests
@@ -137,7 +152,7 @@ def test_pip_routing_index_via_index_url(
 
 
 def test_pip_require_hashes_with_wheelmirror_hashes(
-    routing_index: ServedMirror, pypi_index: PassthroughIndex, tmp_path: Path
+    ms_wheel: str, routing_index: ServedMirror, pypi_index: PassthroughIndex, tmp_path: Path
 ) -> None:
     # What `poetry export --with-hashes` writes: PyPI's hashes only.
     pypi_hashes = {}
@@ -155,7 +170,13 @@ def test_pip_require_hashes_with_wheelmirror_hashes(
     original = requirements.read_text()
     hashed = tmp_path / "hashed.txt"
     out = wheelmirror(
-        "hashes", "-r", str(requirements), "--mirror", routing_index.url, "-o", str(hashed),
+        "hashes",
+        "-r",
+        str(requirements),
+        "--mirror",
+        routing_index.url,
+        "-o",
+        str(hashed),
         env=pip_env(tmp_path, WHEELMIRROR_CACHE_DIR=str(tmp_path / "wm-cache")),
     )
     assert "markupsafe==2.0.1: added 1 mirror wheel hash" in out
@@ -164,18 +185,28 @@ def test_pip_require_hashes_with_wheelmirror_hashes(
     assert all(line.rstrip(" \\") in text for line in original.splitlines())
     again = tmp_path / "again.txt"
     wheelmirror(
-        "hashes", "-r", str(hashed), "--mirror", routing_index.url, "-o", str(again),
+        "hashes",
+        "-r",
+        str(hashed),
+        "--mirror",
+        routing_index.url,
+        "-o",
+        str(again),
         env=pip_env(tmp_path, WHEELMIRROR_CACHE_DIR=str(tmp_path / "wm-cache")),
     )
     assert again.read_text() == text  # idempotent
     venv = tmp_path / "venv"
     python = venv_python(venv)
     wheelmirror(
-        "pip-config", "--mode", "routing", "--mirror", routing_index.url,
+        "pip-config",
+        "--mode",
+        "routing",
+        "--mirror",
+        routing_index.url,
         env=pip_env(tmp_path, VIRTUAL_ENV=str(venv)),
     )
     urls = pip_install(python, tmp_path, "--require-hashes", "-r", str(hashed))
-    assert urls["markupsafe"].endswith(MS_WHEEL)
+    assert urls["markupsafe"].endswith(ms_wheel)
     assert MS_TAG in installed_tags(venv, "markupsafe")
     assert urls["six"].endswith(SIX_WHEEL)
 
@@ -197,7 +228,10 @@ def test_pip_conf_writer_never_loses_a_line(tmp_path: Path) -> None:
     # Real pip reads the result: our setting and every one of the user's.
     listed = subprocess.run(
         [str(python), "-m", "pip", "config", "list"],
-        env=pip_env(tmp_path), capture_output=True, text=True, check=True,
+        env=pip_env(tmp_path),
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     assert f"global.extra-index-url='{url}simple/'" in listed
     for key in ("global.timeout='60'", "install.prefer-binary='true'", "list.format='columns'"):
@@ -212,8 +246,11 @@ def test_pip_conf_writer_never_loses_a_line(tmp_path: Path) -> None:
 def _uv(project: Path, home: Path, *args: str) -> None:
     result = subprocess.run(
         [UV, *args, "--python", sys.executable],
-        cwd=project, env=pip_env(home, UV_PYTHON_DOWNLOADS="never"),
-        capture_output=True, text=True, timeout=600,
+        cwd=project,
+        env=pip_env(home, UV_PYTHON_DOWNLOADS="never"),
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert result.returncode == 0, result.stderr
 

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.pipuv_mirror import MS_WHEEL
 from tests.e2e.pipuv_mirror import fetch
 from tests.e2e.pipuv_mirror import make_mirror
 from tests.e2e.pipuv_mirror import serve_mirror
@@ -29,9 +28,14 @@ UPSTREAM_PAGE = b"""<!DOCTYPE html><html><body>
 
 @pytest.fixture(scope="module")
 def mirror(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("serve") / "mirror"
-    make_mirror(root)
-    return root
+    home = tmp_path_factory.mktemp("serve")
+    make_mirror(home / "mirror", home)
+    return home / "mirror"
+
+
+@pytest.fixture(scope="module")
+def ms_wheel(mirror: Path) -> str:
+    return next((mirror / "files" / "markupsafe").glob("*.whl")).name
 
 
 @contextmanager
@@ -63,7 +67,7 @@ def toy_upstream() -> Iterator[tuple[str, http.server.ThreadingHTTPServer]]:
         server.server_close()
 
 
-def test_static_mode(mirror: Path) -> None:
+def test_static_mode(mirror: Path, ms_wheel: str) -> None:
     with serve_mirror(mirror) as served:
         assert "static index" in served.banner
         status, headers, body = fetch(served.url + "simple/markupsafe/", JSON)
@@ -73,26 +77,29 @@ def test_static_mode(mirror: Path) -> None:
         status, headers, _ = fetch(served.url + "simple/MarkupSafe/")
         assert (status, headers["location"]) == (301, "/simple/markupsafe/")
         assert fetch(served.url + "simple/six/")[0] == 404
-        status, headers, body = fetch(served.url + f"files/markupsafe/{MS_WHEEL}")
+        status, headers, body = fetch(served.url + f"files/markupsafe/{ms_wheel}")
         assert status == 200
         assert headers["content-type"] == "application/octet-stream"
-        assert body == (mirror / "files" / "markupsafe" / MS_WHEEL).read_bytes()
+        assert body == (mirror / "files" / "markupsafe" / ms_wheel).read_bytes()
         status, headers, body = fetch(served.url + "manifest.json")
         assert headers["content-type"] == "application/json"
         assert json.loads(body)["packages"]["markupsafe"]
 
 
-def test_routing_mode_http_semantics(mirror: Path, tmp_path: Path) -> None:
-    with toy_upstream() as (upstream, _server), serve_mirror(
-        mirror, "--upstream", upstream, "--cache-dir", str(tmp_path / "cache")
-    ) as served:
+def test_routing_mode_http_semantics(mirror: Path, ms_wheel: str, tmp_path: Path) -> None:
+    with (
+        toy_upstream() as (upstream, _server),
+        serve_mirror(
+            mirror, "--upstream", upstream, "--cache-dir", str(tmp_path / "cache")
+        ) as served,
+    ):
         assert f"upstream {upstream}" in served.banner
         status, headers, body = fetch(served.url + "simple/markupsafe/", JSON)
         assert status == 200
         assert headers["vary"] == "Accept, Accept-Encoding"
         assert headers["x-wheelmirror-upstream"] == "ok"
         files = [f["filename"] for f in json.loads(body)["files"]]
-        assert files == [MS_WHEEL, "MarkupSafe-2.0.1.tar.gz"]
+        assert files == [ms_wheel, "MarkupSafe-2.0.1.tar.gz"]
         status, _, _ = fetch(
             served.url + "simple/markupsafe/", {**JSON, "If-None-Match": headers["etag"]}
         )
