@@ -1,9 +1,13 @@
 """``wheelmirror doctor``: check a machine and say what works and what to fix (no printing).
 
-Each check returns :class:`Check` records (``ok``/``warn``/``fail``, a plain-words
-detail, and a fix when there is one). The CLI (``cli/doctor_cmd.py``) prints them; the
-Poetry plugin's ``poetry wheelmirror doctor`` calls :func:`run_doctor` with what it
-already knows (Poetry's version, the environment's tags) and prints the same lines.
+Each check returns :class:`Check` records (``ok``/``warn``/``fail``, a plain-words detail,
+and a fix when there is one). The CLI (``cli/doctor_cmd.py``) prints them; the Poetry
+plugin's ``poetry wheelmirror doctor`` calls :func:`run_doctor` with what it already
+knows (Poetry's version, the environment's tags) and prints the same lines.
+
+This module holds the target, Poetry and manifest checks, :func:`run_doctor` and the
+report; ``doctor_model`` the data types, ``doctor_config`` the pip/uv/environment
+checks, ``doctor_project`` the per-package ones (all re-exported here).
 
 What is checked, in order: the target interpreter and its tags; Poetry and whether the
 plugin is installed; the mirror's root manifest (reachable, valid, fresh, from the
@@ -16,26 +20,18 @@ Reading is all the doctor does: it never writes a config file, never installs.
 from __future__ import annotations
 
 import datetime
-import os
-import re
 import shutil
 import sys
 import urllib.parse
 from collections.abc import Iterable
 from collections.abc import Mapping
 from collections.abc import Sequence
-from dataclasses import dataclass
-from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import Any
 from typing import Final
-from typing import Literal
-from typing import get_args
 
 from packaging.markers import default_environment
-from packaging.requirements import InvalidRequirement
-from packaging.requirements import Requirement
 from packaging.utils import NormalizedName
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion
@@ -46,24 +42,29 @@ from poetry_wheelmirror.client import CachedClient
 from poetry_wheelmirror.client import default_cache_dir
 from poetry_wheelmirror.config import DEFAULT_MIRROR_URL
 from poetry_wheelmirror.config import MIRROR_ENV
+from poetry_wheelmirror.doctor_config import OVERRIDE_ENV_VARS
+from poetry_wheelmirror.doctor_config import check_environment
+from poetry_wheelmirror.doctor_config import check_pip
+from poetry_wheelmirror.doctor_config import check_uv
+from poetry_wheelmirror.doctor_model import DEFAULT_MAX_AGE_DAYS
+from poetry_wheelmirror.doctor_model import STATUSES
+from poetry_wheelmirror.doctor_model import Check
+from poetry_wheelmirror.doctor_model import DoctorOptions
+from poetry_wheelmirror.doctor_model import PoetryFacts
+from poetry_wheelmirror.doctor_model import Status
+from poetry_wheelmirror.doctor_model import Target
+from poetry_wheelmirror.doctor_project import check_project
+from poetry_wheelmirror.doctor_project import check_project_venv
+from poetry_wheelmirror.doctor_project import find_project
+from poetry_wheelmirror.doctor_project import is_poetry_project
+from poetry_wheelmirror.doctor_project import platform_hint
+from poetry_wheelmirror.doctor_project import project_facts
 from poetry_wheelmirror.errors import ConfigError
 from poetry_wheelmirror.errors import FetchError
 from poetry_wheelmirror.errors import WheelmirrorError
-from poetry_wheelmirror.indexconfig import IndexSetting
 from poetry_wheelmirror.indexconfig import is_mirror_url
-from poetry_wheelmirror.indexconfig import load_toml
-from poetry_wheelmirror.indexconfig import pip_config_files
-from poetry_wheelmirror.indexconfig import pip_index_settings
 from poetry_wheelmirror.indexconfig import redact_url
-from poetry_wheelmirror.indexconfig import truthy
-from poetry_wheelmirror.indexconfig import uv_config_files
-from poetry_wheelmirror.indexconfig import uv_index_settings
-from poetry_wheelmirror.lockfile import applies
-from poetry_wheelmirror.lockfile import best_index_file
-from poetry_wheelmirror.lockfile import read_lock
 from poetry_wheelmirror.mirror_client import MirrorReader
-from poetry_wheelmirror.plugin.redirect import decide
-from poetry_wheelmirror.plugin.redirect import precheck
 from poetry_wheelmirror.plugin.settings import DISABLE_ENV
 from poetry_wheelmirror.plugin.settings import TOOL_TABLE
 from poetry_wheelmirror.plugin.settings import URL_ENV
@@ -77,7 +78,6 @@ from poetry_wheelmirror.poetry_probe import parse_poetry_version
 from poetry_wheelmirror.poetry_probe import parse_self_show
 from poetry_wheelmirror.poetry_probe import run_command
 from poetry_wheelmirror.poetry_probe import wheelmirror_warnings
-from poetry_wheelmirror.selection import rank_wheels
 from poetry_wheelmirror.selection import supported_tags
 from poetry_wheelmirror.urls import join_url
 from poetry_wheelmirror.urls import to_base_url
@@ -112,97 +112,12 @@ __all__ = [
     "scarcity_note",
 ]
 
-Status = Literal["ok", "warn", "fail"]
-STATUSES: Final[frozenset[Status]] = frozenset(get_args(Status))
 
 #: The distribution name Poetry lists when the plugin is installed.
 PLUGIN_DIST: Final = canonicalize_name("poetry-wheelmirror")
-#: Environment variables that change where pip, uv, the plugin or the CLI look.
-OVERRIDE_ENV_VARS: Final = (
-    "PIP_INDEX_URL",
-    "PIP_EXTRA_INDEX_URL",
-    "PIP_NO_INDEX",
-    "PIP_CONFIG_FILE",
-    "UV_INDEX_URL",
-    "UV_DEFAULT_INDEX",
-    "UV_INDEX",
-    "UV_EXTRA_INDEX_URL",
-    URL_ENV,
-    DISABLE_ENV,
-    MIRROR_ENV,
-)
-#: A manifest older than this is reported: the mirror may have stopped publishing.
-DEFAULT_MAX_AGE_DAYS: Final = 7.0
 
 
-@dataclass(frozen=True)
-class Check:
-    """One line of the doctor's report."""
-
-    name: str
-    status: Status
-    detail: str
-    fix: str = ""
-
-    def as_json(self) -> dict[str, str]:
-        return {"name": self.name, "status": self.status, "detail": self.detail, "fix": self.fix}
-
-
-# -- options and target ----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PoetryFacts:
-    """What a caller running inside Poetry already knows (``poetry wheelmirror doctor``)."""
-
-    version: str
-    plugin_version: str = __version__
-    executable: str = "poetry"
-
-
-@dataclass(frozen=True)
-class DoctorOptions:
-    """Inputs of :func:`run_doctor`; every field has the CLI's default."""
-
-    #: ``--mirror``; None: ``$WHEELMIRROR_URL``, the project's plugin settings, the default.
-    mirror: str | None = None
-    #: ``--project``; None: the current directory (and its parents, as Poetry looks).
-    project: Path | None = None
-    #: ``--python X.Y`` / ``--platform TAG`` for another target than this interpreter.
-    python: str | None = None
-    platform: str | None = None
-    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
-    cwd: Path = field(default_factory=Path.cwd)
-    cache_dir: Path | None = None
-    offline: bool = False
-    timeout: float = 10.0
-    #: The Poetry executable; None: ``poetry`` on ``$PATH``.
-    poetry: str | None = None
-    #: Given when running inside Poetry: no subprocess is needed to learn these.
-    poetry_facts: PoetryFacts | None = None
-    #: Given when running inside Poetry: its environment's tags, version and markers.
-    tags: tuple[Tag, ...] | None = None
-    python_version: str | None = None
-    marker_env: Mapping[str, str] | None = None
-    target_label: str = ""
-    max_age_days: float = DEFAULT_MAX_AGE_DAYS
-    now: datetime.datetime | None = None
-    home: Path | None = None
-    #: Directories pip and uv read system-wide config from (tests point these elsewhere).
-    system_config_dirs: tuple[Path, ...] | None = None
-    prefix: Path = Path(sys.prefix)
-
-
-@dataclass(frozen=True)
-class Target:
-    """The interpreter and platform the checks are about."""
-
-    label: str
-    python: str
-    tags: tuple[Tag, ...]
-    marker_env: Mapping[str, str]
-    is_host: bool
-
+# -- the target ------------------------------------------------------------------------
 
 _SYS_PLATFORM = (("macosx", "darwin", "Darwin"), ("win", "win32", "Windows"))
 
@@ -318,7 +233,7 @@ def check_target(target: Target) -> list[Check]:
         )
         return checks
     top = ", ".join(str(t) for t in target.tags[:3])
-    detail = f"{len(target.tags)} tags, most preferred: {top}; wheels for {_platform_hint(target)}"
+    detail = f"{len(target.tags)} tags, most preferred: {top}; wheels for {platform_hint(target)}"
     note = scarcity_note(target.tags, target.python)
     if note:
         detail += f". {note}: this is where the mirror helps"
@@ -631,487 +546,6 @@ def check_manifest(
     return checks, True
 
 
-# -- pip and uv configuration ----------------------------------------------------------
-
-
-def _index_words(indexes: Sequence[IndexSetting]) -> str:
-    return ", ".join(f"{redact_url(i.url)} (from {i.source})" for i in indexes)
-
-
-def check_pip(options: DoctorOptions, home: Path, mirror_prefixes: Sequence[str]) -> list[Check]:
-    """What index pip will use and whether that is the mirror."""
-    files = pip_config_files(
-        options.environ, home=home, prefix=options.prefix, system_dirs=options.system_config_dirs
-    )
-    indexes, problems = pip_index_settings(files, options.environ)
-    checks = [
-        Check("pip", "warn", problem, "fix or remove that file (`pip config debug` lists them)")
-        for problem in problems
-    ]
-    if not indexes:
-        checks.append(
-            Check(
-                "pip",
-                "warn",
-                "pip is set to no-index (no-index in a config file or $PIP_NO_INDEX): it "
-                "installs only from local files",
-                "remove no-index to let pip use an index",
-            )
-        )
-        return checks
-    found = [f"{kind} {path}" for kind, path in files if path.is_file()]
-    read = f"; files read: {', '.join(found)}" if found else "; no pip config files"
-    mirror = [i for i in indexes if is_mirror_url(i.url, mirror_prefixes)]
-    if mirror and mirror[0].default:
-        checks.append(
-            Check("pip", "ok", f"pip uses the mirror as its index: {_index_words(mirror)}{read}")
-        )
-    elif mirror:
-        checks.append(
-            Check(
-                "pip",
-                "ok",
-                f"pip uses {_index_words(indexes[:1])} with the mirror as an extra index: "
-                f"{_index_words(mirror)}{read}",
-            )
-        )
-    else:
-        checks.append(
-            Check(
-                "pip",
-                "ok",
-                f"pip is not set up for the mirror: it uses {_index_words(indexes)}{read}. "
-                "That is fine if you install with Poetry",
-                "to use the mirror with pip: `wheelmirror pip-config`",
-            )
-        )
-    return checks
-
-
-def check_uv(
-    options: DoctorOptions, home: Path, project: Path | None, mirror_prefixes: Sequence[str]
-) -> list[Check]:
-    """What index uv will use and whether the mirror is among them."""
-    files = uv_config_files(
-        options.environ, project=project, home=home, system_dirs=options.system_config_dirs
-    )
-    indexes, pinned, problems = uv_index_settings(files, options.environ)
-    checks = [
-        Check("uv", "warn", problem, "fix that file: uv refuses to run with it")
-        for problem in problems
-    ]
-    found = [f"{kind} {path}" for kind, path in files if path.is_file()]
-    read = f"; files read: {', '.join(found)}" if found else "; no uv config files"
-    mirror = [i for i in indexes if is_mirror_url(i.url, mirror_prefixes)]
-    if not mirror:
-        checks.append(
-            Check(
-                "uv",
-                "ok",
-                f"uv is not set up for the mirror: it uses {_index_words(indexes)}{read}",
-                "to use the mirror with uv: `wheelmirror uv-config`",
-            )
-        )
-        return checks
-    first = mirror[0]
-    if first.default:
-        how = "as its default index"
-    elif first.explicit:
-        names = pinned.get(first.name, [])
-        how = f"as explicit index {first.name!r} for " + (", ".join(names) or "no package")
-        if not names:
-            checks.append(
-                Check(
-                    "uv",
-                    "warn",
-                    f"uv has the mirror as explicit index {first.name!r}, but no "
-                    "[tool.uv.sources] entry uses it, so uv never asks it",
-                    f'add `<package> = {{ index = "{first.name}" }}` under [tool.uv.sources]',
-                )
-            )
-            return checks
-    else:
-        how = "as an extra index"
-    checks.append(Check("uv", "ok", f"uv uses the mirror {how}: {_index_words([first])}{read}"))
-    return checks
-
-
-def check_environment(
-    environ: Mapping[str, str], mirror_prefixes: Sequence[str], mirror_source: str
-) -> list[Check]:
-    """Each overriding environment variable that is set, and what it does."""
-    checks = []
-
-    def points(value: str) -> bool:
-        return all(is_mirror_url(u, mirror_prefixes) for u in value.split()) if value else False
-
-    index = redact_url(mirror_prefixes[-1]) if mirror_prefixes else "see --mirror"
-    for var in OVERRIDE_ENV_VARS:
-        if var not in environ:
-            continue
-        value = environ[var]
-        shown = " ".join(redact_url(u) for u in value.split()) or "''"
-        name = f"env {var}"
-        if var in ("PIP_INDEX_URL", "UV_INDEX_URL", "UV_DEFAULT_INDEX"):
-            tool = "pip" if var.startswith("PIP") else "uv"
-            if points(value):
-                checks.append(Check(name, "ok", f"{var}={shown} points {tool} at the mirror"))
-            else:
-                checks.append(
-                    Check(
-                        name,
-                        "warn",
-                        f"{var}={shown} overrides {tool}'s config files: {tool} uses that "
-                        "index, not the mirror",
-                        f"unset {var} (or set it to the mirror's index: {index})",
-                    )
-                )
-        elif var in ("PIP_EXTRA_INDEX_URL", "UV_INDEX", "UV_EXTRA_INDEX_URL"):
-            tool = "pip" if var.startswith("PIP") else "uv"
-            effect = (
-                "replaces the extra-index-url of every pip config file"
-                if tool == "pip"
-                else "adds indexes searched before those in uv's config"
-            )
-            status: Status = "ok" if points(value) else "warn"
-            checks.append(
-                Check(
-                    name,
-                    status,
-                    f"{var}={shown} {effect}",
-                    "" if status == "ok" else f"unset {var} if the mirror should come from config",
-                )
-            )
-        elif var == "PIP_NO_INDEX":
-            if truthy(value):
-                checks.append(
-                    Check(name, "warn", f"{var}={shown}: pip uses no index at all", f"unset {var}")
-                )
-        elif var == "PIP_CONFIG_FILE":
-            checks.append(
-                Check(name, "ok", f"{var}={shown}: pip reads that file (and not the user file)")
-            )
-        elif var == URL_ENV:
-            if points(value):
-                checks.append(Check(name, "ok", f"{var}={shown}: the plugin uses this mirror"))
-            else:
-                checks.append(
-                    Check(
-                        name,
-                        "warn",
-                        f"{var}={shown}: the Poetry plugin uses that mirror, not the one "
-                        f"checked here (from {mirror_source})",
-                        f"unset {var}, or run the doctor with --mirror {shown}",
-                    )
-                )
-        elif var == DISABLE_ENV:
-            try:
-                off = load_settings(None, {DISABLE_ENV: value}).enabled is False
-            except ConfigError as e:
-                checks.append(Check(name, "fail", str(e), f"set {var}=1 or unset it"))
-                continue
-            if off:
-                checks.append(
-                    Check(
-                        name,
-                        "warn",
-                        f"{var}={shown}: the Poetry plugin is switched off on this machine",
-                        f"unset {var}",
-                    )
-                )
-            else:
-                checks.append(Check(name, "ok", f"{var}={shown}: the plugin stays on"))
-        elif var == MIRROR_ENV:
-            checks.append(Check(name, "ok", f"{var}={shown}: wheelmirror commands use this mirror"))
-    return checks
-
-
-# -- the project -----------------------------------------------------------------------
-
-
-def _venv_python(venv: Path) -> str | None:
-    """The ``X.Y.Z`` a venv was made with (its ``pyvenv.cfg``), or None."""
-    try:
-        text = (venv / "pyvenv.cfg").read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return None
-    match = re.search(r"^\s*(?:version_info|version)\s*=\s*(\d+\.\d+(?:\.\d+)?)", text, re.M)
-    return match.group(1) if match else None
-
-
-def check_project_venv(project: Path, target: Target) -> list[Check]:
-    """A warning when the project's ``.venv`` runs another Python than the one checked."""
-    found = _venv_python(project / ".venv")
-    if found is None:
-        return []
-    mine = ".".join(target.python.split(".")[:2])
-    theirs = ".".join(found.split(".")[:2])
-    if mine == theirs:
-        return []
-    return [
-        Check(
-            "project venv",
-            "warn",
-            f"the project's .venv runs Python {found}, but these checks are for {target.python}"
-            " (the Python running wheelmirror): wheel tags differ between versions",
-            f"run `wheelmirror doctor --python {theirs}`, or `poetry wheelmirror doctor`",
-        )
-    ]
-
-
-def find_project(start: Path, explicit: bool) -> Path | None:
-    """The folder with poetry.lock or pyproject.toml: *start* itself when given on the
-    command line, else *start* or its nearest parent (as Poetry looks)."""
-    folder: Path | None = start.resolve()
-    while folder is not None:
-        if (folder / "pyproject.toml").is_file() or (folder / "poetry.lock").is_file():
-            return folder
-        if explicit:
-            return None
-        folder = folder.parent if folder.parent != folder else None
-    return None
-
-
-def project_facts(project: Path | None) -> tuple[dict[str, Any] | None, list[Check]]:
-    """The project's parsed pyproject.toml (or None) and any problem reading it."""
-    if project is None or not (project / "pyproject.toml").is_file():
-        return None, []
-    try:
-        return load_toml(project / "pyproject.toml"), []
-    except ConfigError as e:
-        return None, [Check("project", "fail", str(e), "fix the TOML syntax")]
-
-
-def _is_poetry_project(project: Path | None, pyproject: Mapping[str, Any] | None) -> bool:
-    if project is not None and (project / "poetry.lock").is_file():
-        return True
-    tool = pyproject.get("tool") if pyproject else None
-    return isinstance(tool, dict) and ("poetry" in tool or TOOL_TABLE in tool)
-
-
-def _platform_hint(target: Target) -> str:
-    """``cp311-manylinux_2_36_x86_64``: the target's most preferred interpreter and platform
-    (a plain ``linux_*`` tag is skipped: nobody publishes those)."""
-    concrete = [t for t in target.tags if t.platform != "any"]
-    top = next((t for t in concrete if not t.platform.startswith("linux_")), None)
-    top = top or (concrete[0] if concrete else None)
-    return f"{top.interpreter}-{top.platform}" if top else "this platform"
-
-
-def check_project(
-    project: Path | None,
-    pyproject: Mapping[str, Any] | None,
-    reader: MirrorReader | None,
-    target: Target,
-    settings: PluginSettings,
-) -> list[Check]:
-    """Where each locked package would come from for *target*."""
-    if project is None:
-        return [
-            Check(
-                "project",
-                "ok",
-                "no pyproject.toml or poetry.lock here: no project to check",
-                "run the doctor in your project, or pass --project DIR",
-            )
-        ]
-    lock_path = project / "poetry.lock"
-    if not lock_path.is_file():
-        return _check_unlocked(project, pyproject, reader)
-    try:
-        locked = read_lock(lock_path)
-    except ConfigError as e:
-        return [Check("project", "fail", str(e), "run `poetry lock` to write it again")]
-    checks: list[Check] = []
-    counts = {"mirror": 0, "index-wheel": 0, "build": 0, "skipped": 0, "other": 0}
-    if reader is None:
-        return [
-            Check(
-                "project",
-                "warn",
-                f"{lock_path}: {len(locked)} locked package(s), but without the manifest the "
-                "doctor cannot tell which would come from the mirror",
-                "fix the manifest problem above first",
-            )
-        ]
-    hint = _platform_hint(target)
-    for package in locked:
-        label = f"{package.name} {package.version}"
-        if not applies(package, target.marker_env):
-            counts["skipped"] += 1
-            continue
-        if package.source_type and package.source_type != "legacy":
-            counts["other"] += 1
-            continue
-        chosen = best_index_file(package.files, target.tags)
-        early = precheck(package.name, chosen, settings, target.tags, binary_allowed=True)
-        if early is not None and chosen is not None and chosen.endswith(".whl"):
-            counts["index-wheel"] += 1
-            continue
-        try:
-            doc = reader.package(package.name)
-        except WheelmirrorError as e:
-            checks.append(Check(f"package {package.name}", "fail", f"{label}: {e}"))
-            counts["build"] += 1
-            continue
-        entry = doc.entry_for(package.version) if doc is not None else None
-        has_sdist = chosen is not None
-        outcome = "built from source" if has_sdist else "cannot be installed (no file fits)"
-        if doc is None:
-            counts["build"] += 1
-            checks.append(
-                Check(
-                    f"package {package.name}",
-                    "warn",
-                    f"{label}: PyPI has no wheel for {hint} and the mirror does not carry "
-                    f"{package.name}: it will be {outcome}",
-                    "ask the mirror's operator to add a recipe for it, or install its build "
-                    "requirements",
-                )
-            )
-            continue
-        if entry is None or not entry.wheels:
-            counts["build"] += 1
-            have = ", ".join(doc.versions) or "none"
-            checks.append(
-                Check(
-                    f"package {package.name}",
-                    "warn",
-                    f"{label}: PyPI has no wheel for {hint} and the mirror has no build of "
-                    f"this version (it has: {have}): it will be {outcome}",
-                    f"ask the mirror's operator to build {package.name} {package.version}",
-                )
-            )
-            continue
-        ranked = rank_wheels(entry.wheels, target.tags, target.python)
-        if not any(c.key is not None for c in ranked):
-            counts["build"] += 1
-            platforms = sorted({p for w in entry.wheels for p in _wheel_platforms(w.filename)})
-            checks.append(
-                Check(
-                    f"package {package.name}",
-                    "warn",
-                    f"{label}: wrong platform: the mirror has {len(entry.wheels)} wheel(s) for "
-                    f"this version but none for {hint} (it has: {', '.join(platforms)}), "
-                    f"and PyPI has none either: it will be {outcome}",
-                    f"ask the mirror's operator to build {package.name} {package.version} for "
-                    f"{hint}, or check --python/--platform if this is not your target",
-                )
-            )
-            continue
-        verdict = early or decide(
-            package.name,
-            package.version,
-            doc,
-            target.tags,
-            target.python,
-            package.hashes,
-        )
-        if verdict.use_mirror and verdict.wheel is not None:
-            counts["mirror"] += 1
-            checks.append(
-                Check(
-                    f"package {package.name}",
-                    "ok",
-                    f"{label}: from the mirror: {verdict.wheel.filename} (PyPI has no wheel "
-                    f"for {hint})",
-                )
-            )
-        else:
-            counts["build"] += 1
-            checks.append(
-                Check(
-                    f"package {package.name}",
-                    "warn",
-                    f"{label}: the mirror has a wheel for {hint}, but it will not be used: "
-                    f"{verdict.reason}",
-                    "see docs/troubleshooting.md",
-                )
-            )
-    summary = (
-        f"{lock_path}: {counts['mirror']} package(s) from the mirror, {counts['index-wheel']} "
-        f"PyPI wheel(s), {counts['build']} built from source"
-    )
-    if counts["skipped"]:
-        summary += f", {counts['skipped']} not needed here (markers)"
-    if counts["other"]:
-        summary += f", {counts['other']} from git/path/url sources"
-    summary += f" (target {hint})"
-    status: Status = "warn" if counts["build"] else "ok"
-    checks.insert(0, Check("project", status, summary))
-    return checks
-
-
-def _wheel_platforms(filename: str) -> set[str]:
-    """``{"cp311-macosx_11_0_arm64"}``: each wheel's Python and first platform tag (the
-    manifest parser has validated the filename; its first platform is the canonical one,
-    the legacy ``manylinux2014`` alias after it is left out)."""
-    parts = filename[: -len(".whl")].split("-")
-    if len(parts) < 5:
-        return {filename}
-    return {f"{python}-{parts[-1].split('.')[0]}" for python in parts[-3].split(".")}
-
-
-def _dependency_names(pyproject: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """(name, pinned version or "") for the project's direct dependencies."""
-    result: list[tuple[str, str]] = []
-    project = pyproject.get("project")
-    deps = project.get("dependencies", []) if isinstance(project, dict) else []
-    for dep in deps if isinstance(deps, list) else []:
-        try:
-            req = Requirement(str(dep))
-        except InvalidRequirement:
-            continue
-        specs = list(req.specifier)
-        pin = specs[0].version if len(specs) == 1 and specs[0].operator == "==" else ""
-        result.append((req.name, pin))
-    tool = pyproject.get("tool")
-    poetry = tool.get("poetry") if isinstance(tool, dict) else None
-    poetry_deps = poetry.get("dependencies") if isinstance(poetry, dict) else None
-    if isinstance(poetry_deps, dict):
-        for name, spec in poetry_deps.items():
-            if name.lower() == "python":
-                continue
-            text = spec if isinstance(spec, str) else ""
-            pin = text.lstrip("=") if re.fullmatch(r"==?\s*[\w.!+-]+", text) else ""
-            result.append((name, pin.strip()))
-    return result
-
-
-def _check_unlocked(
-    project: Path, pyproject: Mapping[str, Any] | None, reader: MirrorReader | None
-) -> list[Check]:
-    deps = _dependency_names(pyproject or {})
-    if reader is None or not deps:
-        return [
-            Check(
-                "project",
-                "ok" if not deps else "warn",
-                f"{project}: no poetry.lock"
-                + ("" if deps else " and no dependencies listed in pyproject.toml"),
-                "run `poetry lock` for a per-version answer",
-            )
-        ]
-    on_mirror = []
-    for name, _pin in deps:
-        try:
-            doc = reader.package(name)
-        except WheelmirrorError:
-            doc = None
-        if doc is not None:
-            on_mirror.append(f"{canonicalize_name(name)} ({', '.join(doc.versions)})")
-    return [
-        Check(
-            "project",
-            "warn",
-            f"{project}: no poetry.lock, so only names can be checked: "
-            f"{len(on_mirror)} of {len(deps)} direct dependencies are on the mirror"
-            + (f": {'; '.join(on_mirror)}" if on_mirror else ""),
-            "run `poetry lock`, then the doctor again for a per-version answer",
-        )
-    ]
-
-
 # -- putting it together ---------------------------------------------------------------
 
 
@@ -1163,7 +597,7 @@ def run_doctor(
         settings = None
 
     checks += check_poetry(
-        options, runner, poetry_project=_is_poetry_project(project, pyproject), settings=settings
+        options, runner, poetry_project=is_poetry_project(project, pyproject), settings=settings
     )
 
     mirror, source = _choose_mirror(options, settings)
