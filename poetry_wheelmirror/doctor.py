@@ -550,15 +550,20 @@ def check_manifest(
 
 
 def _choose_mirror(options: DoctorOptions, settings: PluginSettings | None) -> tuple[str, str]:
-    """The mirror to check and where it came from."""
+    """The mirror to check and where it came from: ``--mirror``, then ``$WHEELMIRROR_URL``
+    and the plugin's settings (the plugin's first when running inside Poetry, where its
+    mirror is the one that matters), then the default."""
     if options.mirror:
         return options.mirror, "--mirror"
-    if options.environ.get(MIRROR_ENV):
-        return options.environ[MIRROR_ENV], f"${MIRROR_ENV}"
+    plugin: tuple[str, str] | None = None
     if settings is not None and settings.url_source != "default":
         where = f"${URL_ENV}" if settings.url_source == "env" else f"[tool.{TOOL_TABLE}] url"
-        return settings.url, where
-    return DEFAULT_MIRROR_URL, "the default"
+        plugin = (settings.url, where)
+    if plugin is not None and options.poetry_facts is not None:
+        return plugin
+    if options.environ.get(MIRROR_ENV):
+        return options.environ[MIRROR_ENV], f"${MIRROR_ENV}"
+    return plugin or (DEFAULT_MIRROR_URL, "the default")
 
 
 def run_doctor(

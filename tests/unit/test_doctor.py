@@ -793,3 +793,31 @@ def test_project_venv_python(tmp_path: Path, cfg: str, expected: str | None) -> 
         assert check.status == "warn"
         assert f"runs Python {expected}" in check.detail
         assert "--python 3.12" in check.fix
+
+
+@pytest.mark.parametrize(
+    ("inside_poetry", "expected"),
+    [(False, "$WHEELMIRROR_URL"), (True, "[tool.poetry-wheelmirror] url")],
+)
+def test_which_mirror_is_checked(tmp_path: Path, inside_poetry: bool, expected: str) -> None:
+    cli_mirror = write_mirror(tmp_path / "cli", {})
+    plugin_mirror = write_mirror(tmp_path / "plugin", {})
+    _write(
+        tmp_path / "proj/pyproject.toml",
+        f'[tool.poetry-wheelmirror]\nurl = "{path_to_url(plugin_mirror)}"\n',
+    )
+    checks = run_doctor(
+        DoctorOptions(
+            project=tmp_path / "proj",
+            environ={"PATH": "", "WHEELMIRROR_URL": str(cli_mirror)},
+            home=tmp_path / "home",
+            system_config_dirs=(),
+            prefix=tmp_path / "venv",
+            poetry_facts=PoetryFacts(version="2.5.1") if inside_poetry else None,
+        ),
+        runner=FakePoetry({}),
+    )
+    named = _by_name(checks)
+    assert f"(from {expected})" in named["manifest"].detail
+    # Outside Poetry the doctor says the plugin uses another mirror than the one checked.
+    assert ("plugin mirror" in named) is not inside_poetry
