@@ -167,6 +167,12 @@ class RootManifest:
 # -- parsing ---------------------------------------------------------------------------
 
 
+def _shown(key: str) -> str:
+    """A JSON key as it may appear in a one-line error: repr() when it has control
+    characters (a key "demo\\n" must not split the message)."""
+    return key if key.isprintable() else repr(key)
+
+
 class _Reader:
     """Typed access to a JSON object that raises ManifestError naming the field."""
 
@@ -181,6 +187,7 @@ class _Reader:
         return ManifestError(message, field=self._at(key), source=self.source)
 
     def _at(self, key: str) -> str:
+        key = _shown(key)
         return f"{self.path}.{key}" if self.path else key
 
     def has(self, key: str) -> bool:
@@ -214,7 +221,7 @@ class _Reader:
         value = self.get_str(key, optional=optional)
         if optional and not value:
             return value
-        if not _SHA256.match(value):
+        if not _SHA256.fullmatch(value):  # not match: "$" also matches before a final "\n"
             raise self._fail(key, f"not a sha256 hex digest (64 lowercase hex digits): {value!r}")
         return value
 
@@ -284,7 +291,7 @@ def parse_root_manifest(data: bytes | str, *, source: str | None = None) -> Root
         if not valid_project_name(key) or canonicalize_name(key) != key:
             raise ManifestError(
                 "package keys must be normalised project names",
-                field=f"packages.{key}",
+                field=f"packages.{_shown(key)}",
                 source=source,
             )
         ref = packages_obj.get_obj(key)
@@ -394,7 +401,7 @@ def parse_package_document(
             parsed_version = Version(key)
         except InvalidVersion:
             msg = f"invalid version {key!r}"
-            raise ManifestError(msg, field=f"versions.{key}", source=source) from None
+            raise ManifestError(msg, field=f"versions.{_shown(key)}", source=source) from None
         wheels = []
         for index, item in enumerate(entry.get_list("wheels")):
             wheel_reader = _Reader(item, f"{entry.path}.wheels[{index}]", source)

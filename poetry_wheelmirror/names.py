@@ -15,7 +15,7 @@ _SAFE_FILENAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+!-]*$")
 
 def valid_project_name(name: str) -> bool:
     """Whether *name* is a valid project name (PEP 508)."""
-    return bool(_NAME.match(name))
+    return bool(_NAME.fullmatch(name))
 
 
 def normalize(name: str) -> NormalizedName:
@@ -39,6 +39,6 @@ def filename_problem(filename: str) -> str | None:
     """
     if "/" in filename or "\\" in filename or ".." in filename:
         return f"unsafe filename {filename!r}: path separators and '..' are not allowed"
-    if not _SAFE_FILENAME.match(filename):
+    if not _SAFE_FILENAME.fullmatch(filename):  # not match: "$" also matches before a final "\n"
         return f"unsafe filename {filename!r}: only ASCII letters, digits and ._+!- are allowed"
     return None

@@ -47,6 +47,11 @@ PLATFORM_ALIASES = {
     "musllinux-aarch64": "musllinux_1_2_aarch64",
 }
 
+#: Bounds on the version numbers in a platform tag (glibc 2.99, macOS 99.99): far above
+#: anything real, low enough that expanding a tag stays cheap.
+_MAX_MINOR = 99
+_MAX_MACOS_MAJOR = 99
+
 _LEGACY_MANYLINUX = {(2, 17): "manylinux2014", (2, 12): "manylinux2010", (2, 5): "manylinux1"}
 
 
@@ -68,6 +73,11 @@ def expand_platform(platform: str) -> list[str]:
         except ValueError:
             msg = f"invalid macOS platform tag {platform!r} (expected macosx_MAJOR_MINOR_ARCH)"
             raise ConfigError(msg) from None
+        # packaging counts down from the given version one by one: a tag such as
+        # macosx_3000000_0_arm64 (from a pyproject setting) would hang the caller.
+        if not (10 <= version[0] <= _MAX_MACOS_MAJOR and 0 <= version[1] <= _MAX_MINOR):
+            msg = f"macOS version out of range in platform tag {platform!r}"
+            raise ConfigError(msg)
         return list(mac_platforms(version, arch))
     for prefix, floor in (("manylinux_", 5), ("musllinux_", 0)):
         if platform.startswith(prefix):
@@ -77,6 +87,11 @@ def expand_platform(platform: str) -> list[str]:
             except ValueError:
                 msg = f"invalid platform tag {platform!r}"
                 raise ConfigError(msg) from None
+            if not (floor <= top <= _MAX_MINOR and 0 <= major <= _MAX_MINOR) or not machine:
+                # The loop below lists every minor version down to the floor (and
+                # would list nothing below it).
+                msg = f"libc version out of range in platform tag {platform!r}"
+                raise ConfigError(msg)
             result = []
             for minor in range(top, floor - 1, -1):
                 result.append(f"{prefix}{major}_{minor}_{machine}")

@@ -42,12 +42,16 @@ def url_scheme_problem(url: str) -> str | None:
     >>> url_scheme_problem("https://example.com/x") is None
     True
     """
-    parts = urllib.parse.urlsplit(url)
+    try:
+        parts = urllib.parse.urlsplit(url)
+        host = parts.hostname
+    except ValueError:  # e.g. "https://[x": an unclosed IPv6 literal
+        return f"malformed URL: {url}"
     scheme = parts.scheme.lower()
     if scheme == "https":
-        return None if parts.hostname else f"URL has no host: {url}"
+        return None if host else f"URL has no host: {url}"
     if scheme == "http":
-        if is_loopback_host(parts.hostname):
+        if is_loopback_host(host):
             return None
         return f"plain http is only allowed for loopback hosts: {url}"
     if scheme == "file":
