@@ -311,6 +311,7 @@ def test_mutated_package_document_parses_safely(
             "../../etc/passwd",
             "demo-1.0-py3-none-any.whl/../../x",
             "demo-1.0-py3-none-any.whl\x00",
+            "demo-1.0-py3-none-any.whl\n",
             "demo-1.0-py3-none-any.whl\\x",
             "\uff44\uff45\uff4d\uff4f-1.0-py3-none-any.whl"  # fullwidth "demo",
             "demo-1.0-py3-none-any.whl\u202e",
@@ -346,6 +347,16 @@ def test_mutated_root_manifest_parses_safely(
             assert not ref.url.startswith("//")
         if "://" in root.index_url or root.index_url.startswith("file:"):
             assert url_scheme_problem(root.index_url) is None
+
+
+def test_root_keys_with_a_trailing_newline_are_refused() -> None:
+    """`$` in a regex also matches before a final newline: names.py used `match`."""
+    data = copy.deepcopy(VALID_ROOT)
+    data["packages"]["demo\n"] = data["packages"].pop("demo")
+    assert parse_quietly(parse_root_manifest, json.dumps(data)) is None
+    data = copy.deepcopy(VALID_ROOT)
+    data["packages"]["demo"]["sha256"] += "\n"
+    assert parse_quietly(parse_root_manifest, json.dumps(data)) is None
 
 
 @FUZZ
