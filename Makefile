@@ -29,7 +29,7 @@ test-slow: $(STAMP)
 	$(BIN)/python -m pytest -m slow
 
 lint: $(STAMP)
-	$(BIN)/ruff check poetry_wheelmirror pip_shim tests bench
+	$(BIN)/ruff check poetry_wheelmirror pip_shim tests bench demo
 	$(BIN)/mypy
 
 bench: $(STAMP)
