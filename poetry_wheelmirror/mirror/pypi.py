@@ -162,12 +162,22 @@ def parse_simple_json(data: bytes, *, name: str, source: str) -> UpstreamProject
     if not isinstance(page, dict) or not isinstance(page.get("files"), list):
         msg = f"{source}: not a PEP 691 JSON page (no files list)"
         raise FetchError(msg)
+    from poetry_wheelmirror.names import filename_problem
+    from poetry_wheelmirror.urls import url_scheme_problem
+
     files = []
     for entry in page["files"]:
         parsed = _parse_file(entry, source)
         if parsed is not None:
             if "://" not in parsed.url:
                 parsed = UpstreamFile(**{**parsed.__dict__, "url": join_url(source, parsed.url)})
+            # The builder saves an sdist under its upstream filename, and the index links
+            # the URL onwards: a name like "/tmp/x-1.0.tar.gz" or "../x-1.0.tar.gz" must
+            # not choose where a file is written, nor a remote page point at file: URLs.
+            if filename_problem(parsed.filename) or url_scheme_problem(parsed.url):
+                continue
+            if parsed.url.lower().startswith("file:") and not source.lower().startswith("file:"):
+                continue
             files.append(parsed)
     return UpstreamProject(name=canonicalize_name(name), files=tuple(files), source_url=source)
 
