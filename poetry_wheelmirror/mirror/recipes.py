@@ -219,6 +219,9 @@ def _load_toml(text: str, source: str) -> dict[str, Any]:
         except tomllib.TOMLDecodeError as e:
             msg = f"{source}: not valid TOML ({e})"
             raise RecipeError(msg) from None
+        except RecursionError:  # tomllib recurses once per nested array or table
+            msg = f"{source}: not valid TOML (nested too deeply)"
+            raise RecipeError(msg) from None
     import tomlkit  # Python 3.9/3.10: the TOML parser Poetry already ships
     from tomlkit.exceptions import TOMLKitError
 
@@ -227,11 +230,15 @@ def _load_toml(text: str, source: str) -> dict[str, Any]:
     except TOMLKitError as e:
         msg = f"{source}: not valid TOML ({e})"
         raise RecipeError(msg) from None
+    except RecursionError:
+        msg = f"{source}: not valid TOML (nested too deeply)"
+        raise RecipeError(msg) from None
     return data
 
 
 def _fail(source: str, key: str, message: str) -> RecipeError:
-    return RecipeError(f"{source}: {key}: {message}")
+    # repr() a key with control characters: the message stays on one line.
+    return RecipeError(f"{source}: {key if key.isprintable() else repr(key)}: {message}")
 
 
 def _str_list(data: Mapping[str, Any], key: str, source: str, where: str) -> tuple[str, ...]:
@@ -265,16 +272,18 @@ def _parse_build(data: object, source: str) -> BuildSettings:
     if not isinstance(env, dict):
         raise _fail(source, "build.env", "expected a table of strings")
     for key, value in env.items():
-        if not _ENV_NAME.match(key):
+        if not _ENV_NAME.fullmatch(key):  # not match: "$" also matches before a final "\n"
             raise _fail(source, f"build.env.{key}", "invalid environment variable name")
         if not isinstance(value, str):
             raise _fail(source, f"build.env.{key}", "expected a string (quote numbers)")
+        if "\x00" in value:  # the environment cannot hold it: the build would crash
+            raise _fail(source, f"build.env.{key}", "NUL characters are not allowed")
     strip = data.get("strip", False)
     if not isinstance(strip, bool):
         raise _fail(source, "build.strip", "expected true or false")
     import_check = data.get("import-check")
     if import_check is not None and (
-        not isinstance(import_check, str) or not _MODULE.match(import_check)
+        not isinstance(import_check, str) or not _MODULE.fullmatch(import_check)
     ):
         raise _fail(source, "build.import-check", f"not a module name: {import_check!r}")
     system = data.get("system-packages", {})
@@ -325,7 +334,7 @@ def parse_recipe(text: str, *, source: str = "<recipe>") -> Recipe:
         raise _fail(source, "versions", "give an explicit versions list and/or a specifier")
     pythons = _str_list(data, "python", source, "") if "python" in data else DEFAULT_PYTHONS
     for python in pythons:
-        if not _PYTHON.match(python):
+        if not _PYTHON.fullmatch(python):
             raise _fail(source, "python", f"expected CPython versions like '3.11', got {python!r}")
     if not pythons:
         raise _fail(source, "python", "empty list")
