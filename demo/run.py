@@ -162,6 +162,27 @@ def _deps() -> str:
     return ", ".join(f'"{n}=={v}"' for n, v in PINS.items())
 
 
+def plugin_wheel() -> Path:
+    """This checkout's wheel, rebuilt only when its sources changed."""
+    digest = hashlib.sha256()
+    for path in sorted(
+        [
+            REPO / "pyproject.toml",
+            *REPO.glob("poetry_wheelmirror/**/*"),
+            *REPO.glob("pip_shim/**/*"),
+        ]
+    ):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(REPO)).encode() + b"\0" + path.read_bytes())
+    stamp = WORK / "dist" / "source-sha256"
+    wheels = list((WORK / "dist").glob("poetry_wheelmirror-*.whl"))
+    if len(wheels) == 1 and stamp.exists() and stamp.read_text() == digest.hexdigest():
+        return wheels[0]
+    wheel = build_plugin_wheel(WORK / "dist")
+    stamp.write_text(digest.hexdigest())
+    return wheel
+
+
 def poetry_demo(
     index_url: str, mirror_url: str, mirror: Path, baseline: dict[str, Outcome]
 ) -> tuple[Outcome, Outcome, bool]:
@@ -173,7 +194,7 @@ def poetry_demo(
     )
     say(f"installing Poetry {POETRY_VERSION} (plain, and with the plugin via `poetry self add`)")
     plain = ensure_plain_poetry(POETRY_VERSION, root=WORK / "poetry-installs")
-    wheel = build_plugin_wheel(WORK / "dist")
+    wheel = plugin_wheel()
     plugged = ensure_plugin_poetry(POETRY_VERSION, wheel, index_url, root=WORK / "poetry-installs")
 
     def install(poetry_install: object, label: str, **extra: str) -> Outcome:
@@ -188,6 +209,8 @@ def poetry_demo(
         return outcome
 
     lock = project / "poetry.lock"
+    if lock.exists() and index_url.rstrip("/") not in lock.read_text():
+        lock.unlink()  # the pass-through's port changed: lock again
     if not lock.exists():
         say("poetry lock (no plugin)")
         plain.run("lock", cwd=project, env=project_env(work))
@@ -355,8 +378,12 @@ def main() -> int:
         end="",
     )
     run([str(WHEELMIRROR), "manifest", "check", str(mirror)], env=build_env)
+    port_file = WORK / "upstream-port"
+    # The project's source URL is part of poetry.lock's content hash: keep the port.
+    port = int(port_file.read_text()) if port_file.exists() else 0
     try:
-        with serve_passthrough() as upstream, serve(mirror) as mirror_url:
+        with serve_passthrough(port=port) as upstream, serve(mirror) as mirror_url:
+            port_file.write_text(upstream.url.split(":")[2].split("/")[0])
             say(f"mirror served at {mirror_url}; PyPI pass-through at {upstream.url}")
             results: dict[str, tuple[Outcome, Outcome]] = {}
             poetry_without, poetry_with, unchanged = poetry_demo(

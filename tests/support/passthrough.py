@@ -94,10 +94,14 @@ def _handler(state: PassthroughIndex) -> type[http.server.BaseHTTPRequestHandler
 
 
 @contextmanager
-def serve_passthrough(upstream: str = PYPI_SIMPLE) -> Iterator[PassthroughIndex]:
-    """Run the pass-through index on a free loopback port; ``state.url`` ends in /simple/."""
+def serve_passthrough(upstream: str = PYPI_SIMPLE, port: int = 0) -> Iterator[PassthroughIndex]:
+    """Run the pass-through index on loopback (*port*, or a free one when it is 0 or
+    taken); ``state.url`` ends in /simple/."""
     state = PassthroughIndex(upstream)
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
+    try:
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", port), _handler(state))
+    except OSError:
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
     server.daemon_threads = True
     state.url = f"http://127.0.0.1:{server.server_address[1]}/simple/"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
