@@ -471,6 +471,11 @@ def on_command(event: Any, event_name: str, dispatcher: Any) -> None:
         io.write_error_line(
             f"<warning>{_PREFIX}: warning: {e}; installing without the mirror</warning>"
         )
+    except Exception as e:  # a bug in the plugin must never break the install
+        io.write_error_line(
+            f"<warning>{_PREFIX}: warning: internal error ({type(e).__name__}: {e});"
+            " installing without the mirror</warning>"
+        )
 
 
 # -- the commands' work -----------------------------------------------------------------
