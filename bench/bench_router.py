@@ -14,8 +14,14 @@ loopback "upstream" (a threaded http.server), so every server answers from its c
 * simpleindex (Starlette + uvicorn[standard], one process) with a ``path`` route to the
   saved page files: HTML only, read from disk per request.
 
+Every request carries pip's own headers (its Accept, and ``Accept-Encoding: gzip,
+deflate``); each server answers what it can: wheelmirror sends a precomputed gzip body,
+the peers send identity. wheelmirror is also measured without gzip, for JSON and HTML.
+All servers run at once and are measured back to back in each round, so background load
+hits them alike; the ratio within a round is what to read.
+
 proxpi and simpleindex are installed from PyPI into a separate venv
-(.cache/bench-venv), never into the dev venv. Pages: ``crcmod`` (small, ~1 KB) and
+(.cache/bench-venv), never into the dev venv. Pages: ``crcmod`` (small, ~2 KB) and
 ``markupsafe`` (large, ~360 KB HTML, hundreds of files). wrk runs with a bounded duration
 against 127.0.0.1 only. Results: a Markdown table on stdout and .cache/bench-router.json.
 """
@@ -227,11 +233,17 @@ def warm_up(url: str, args: argparse.Namespace) -> None:
     wrk(url, short, PIP_HEADERS)
 
 
-def run_round(args: argparse.Namespace, peer_python: Path, mirror: Path, work: Path) -> dict:
-    results: dict[str, dict[str, dict[str, float]]] = {}
-    with upstream_server() as upstream:
-        # -- wheelmirror routing index
-        port = free_port()
+@contextlib.contextmanager
+def all_servers(peer_python: Path, mirror: Path, work: Path) -> Iterator[dict[str, str]]:
+    """Start the upstream and the three servers; yield {label: page URL template}.
+
+    All run for the whole benchmark and are measured back to back, round after round,
+    so a slowly varying background load (other engineers' tests on the same 2 cores)
+    hits each of them alike and the ratios within a round stay meaningful.
+    """
+    with contextlib.ExitStack() as stack:
+        upstream = stack.enter_context(upstream_server())
+        ours, proxpi, simpleindex = free_port(), free_port(), free_port()
         cmd = [
             sys.executable,
             "-m",
@@ -239,32 +251,20 @@ def run_round(args: argparse.Namespace, peer_python: Path, mirror: Path, work: P
             "serve",
             str(mirror),
             "--port",
-            str(port),
+            str(ours),
             "--upstream",
             upstream,
             "--cache-dir",
             str(work / "wm-cache"),
         ]
-        with run_server(cmd, _clean_env(), REPO):
-            base = f"http://127.0.0.1:{port}/simple/"
-            for name in PACKAGES:
-                wait_http(f"{base}{name}/", {"Accept": PIP_ACCEPT})
-                url = f"{base}{name}/"
-                warm_up(url, args)
-                results[f"{OURS} {name}"] = wrk(url, args, PIP_HEADERS)
-                results[f"wheelmirror (JSON, merged, identity) {name}"] = wrk(
-                    url, args, {"Accept": PIP_ACCEPT}
-                )
-                results[f"wheelmirror (HTML, merged, identity) {name}"] = wrk(url, args, {})
-        # -- proxpi
-        port = free_port()
+        stack.enter_context(run_server(cmd, _clean_env(), REPO))
         env = _clean_env(PROXPI_INDEX_URL=upstream, PROXPI_LOGGING_LEVEL="WARNING")
         cmd = [
             str(peer_python),
             "-m",
             "gunicorn",
             "--bind",
-            f"127.0.0.1:{port}",
+            f"127.0.0.1:{proxpi}",
             "--workers",
             "1",
             "--threads",
@@ -273,28 +273,38 @@ def run_round(args: argparse.Namespace, peer_python: Path, mirror: Path, work: P
             "warning",
             "proxpi.server:app",
         ]
-        with run_server(cmd, env, work):
-            base = f"http://127.0.0.1:{port}/index/"
-            for name in PACKAGES:
-                wait_http(f"{base}{name}/", {"Accept": PIP_ACCEPT})
-                warm_up(f"{base}{name}/", args)
-                results[f"proxpi (JSON) {name}"] = wrk(f"{base}{name}/", args, PIP_HEADERS)
-        # -- simpleindex
-        port = free_port()
+        stack.enter_context(run_server(cmd, env, work))
         config = work / "simpleindex.toml"
         shutil.copytree(PAGES, work / "pages", dirs_exist_ok=True)
         config.write_text(
             '[routes."{project}"]\nsource = "path"\nto = "pages/{project}.html"\n\n'
-            f'[server]\nhost = "127.0.0.1"\nport = {port}\nlog-level = "warning"\n'
+            f'[server]\nhost = "127.0.0.1"\nport = {simpleindex}\nlog-level = "warning"\n'
             "access-log = false\n"
         )
         cmd = [str(peer_python), "-m", "simpleindex", str(config)]
-        with run_server(cmd, _clean_env(), work):
-            base = f"http://127.0.0.1:{port}/"
-            for name in PACKAGES:
-                wait_http(f"{base}{name}/", {"Accept": PIP_ACCEPT})
-                warm_up(f"{base}{name}/", args)
-                results[f"simpleindex (HTML) {name}"] = wrk(f"{base}{name}/", args, PIP_HEADERS)
+        stack.enter_context(run_server(cmd, _clean_env(), work))
+        yield {
+            "wheelmirror": f"http://127.0.0.1:{ours}/simple/{{name}}/",
+            "proxpi": f"http://127.0.0.1:{proxpi}/index/{{name}}/",
+            "simpleindex": f"http://127.0.0.1:{simpleindex}/{{name}}/",
+        }
+
+
+#: (label, server, request headers) measured for each page, in this order.
+TARGETS: tuple[tuple[str, str, dict[str, str]], ...] = (
+    (OURS, "wheelmirror", PIP_HEADERS),
+    ("simpleindex (HTML)", "simpleindex", PIP_HEADERS),
+    ("proxpi (JSON)", "proxpi", PIP_HEADERS),
+    ("wheelmirror (JSON, merged, identity)", "wheelmirror", {"Accept": PIP_ACCEPT}),
+    ("wheelmirror (HTML, merged, identity)", "wheelmirror", {}),
+)
+
+
+def run_round(args: argparse.Namespace, urls: dict[str, str]) -> dict:
+    results: dict[str, dict[str, float]] = {}
+    for name in PACKAGES:
+        for label, server, headers in TARGETS:
+            results[f"{label} {name}"] = wrk(urls[server].format(name=name), args, headers)
     return results
 
 
@@ -322,9 +332,14 @@ def main() -> int:
     mirror = work / "mirror"
     make_mirror(mirror)
     rounds = []
-    for i in range(args.rounds):
-        print(f"round {i + 1}/{args.rounds} ...", file=sys.stderr, flush=True)
-        rounds.append(run_round(args, peer_python, mirror, work))
+    with all_servers(peer_python, mirror, work) as urls:
+        for template in urls.values():
+            for name in PACKAGES:
+                wait_http(template.format(name=name), {"Accept": PIP_ACCEPT})
+                warm_up(template.format(name=name), args)
+        for i in range(args.rounds):
+            print(f"round {i + 1}/{args.rounds} ...", file=sys.stderr, flush=True)
+            rounds.append(run_round(args, urls))
     keys = list(rounds[0])
     summary = {}
     for key in keys:
