@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import configparser
+import os
+from pathlib import Path
 
 import pytest
 
@@ -8,6 +10,9 @@ from pip_shim.pipconf import ADDED_MARK
 from pip_shim.pipconf import DISABLED_MARK
 from pip_shim.pipconf import add_mirror
 from pip_shim.pipconf import remove_mirror
+from pip_shim.pipfiles import config_path
+from pip_shim.pipfiles import write_config
+from poetry_wheelmirror.cli.main import main
 from poetry_wheelmirror.errors import ConfigError
 
 URL = "http://127.0.0.1:8000/simple/"
@@ -143,3 +148,73 @@ def test_remove_without_marks_changes_nothing():
 def test_bad_url():
     with pytest.raises(ConfigError):
         add_mirror("", "http://a b/", "extra")
+
+
+# -- writing the file and the command ----------------------------------------------------
+
+
+def test_write_is_atomic_keeps_mode_and_backs_up(tmp_path: Path, monkeypatch):
+    conf = tmp_path / "pip.conf"
+    conf.write_text(REALISTIC)
+    conf.chmod(0o640)
+
+    def boom(src: str, dst: str) -> None:
+        raise OSError("killed midway")
+
+    monkeypatch.setattr(os, "replace", boom)
+    with pytest.raises(OSError, match="killed midway"):
+        write_config(conf, "[global]\n")
+    assert conf.read_text() == REALISTIC  # the user's file is intact
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+    monkeypatch.undo()
+    (tmp_path / "pip.conf.bak").unlink()
+    saved = write_config(conf, "[global]\n")
+    assert saved == tmp_path / "pip.conf.bak"
+    assert saved.read_text() == REALISTIC
+    assert conf.stat().st_mode & 0o777 == 0o640
+    second = write_config(conf, "[global]\ntimeout = 1\n")
+    assert second is not None
+    assert second.name.startswith("pip.conf.")
+    assert second != saved
+
+
+def test_symlinked_config_is_written_through(tmp_path: Path):
+    real = tmp_path / "dotfiles" / "pip.conf"
+    real.parent.mkdir()
+    real.write_text("[global]\n")
+    link = tmp_path / "pip.conf"
+    link.symlink_to(real)
+    write_config(link, "[global]\ntimeout = 5\n", backup=False)
+    assert link.is_symlink()
+    assert real.read_text() == "[global]\ntimeout = 5\n"
+
+
+def test_venv_target_needs_an_active_venv():
+    with pytest.raises(ConfigError, match="no virtual environment is active"):
+        config_path("venv", {})
+    assert config_path("venv", {"VIRTUAL_ENV": "/v"}) == Path("/v/pip.conf")
+
+
+def test_cli_print_and_warnings(capsys, monkeypatch):
+    monkeypatch.setenv("PIP_EXTRA_INDEX_URL", "https://other.example/simple/")
+    assert main(["pip-config", "--print", "--mirror", "http://127.0.0.1:8000"]) == 0
+    out, err = capsys.readouterr()
+    assert out == "[global]\nextra-index-url = http://127.0.0.1:8000/simple/\n"
+    assert "PIP_EXTRA_INDEX_URL is set" in err
+    assert "replaces" in err
+    assert "wheelmirror hashes" in err
+    assert main(["pip-config", "--print", "--mode", "routing", "--mirror", "http://h:1/"]) == 0
+    out, err = capsys.readouterr()
+    assert out.endswith("index-url = http://h:1/simple/\n")
+    assert "no dependency confusion" in err
+
+
+def test_cli_file_round_trip(tmp_path: Path, capsys):
+    conf = tmp_path / "pip.conf"
+    conf.write_text(REALISTIC)
+    args = ["pip-config", "--file", str(conf), "--mirror", "http://127.0.0.1:8000/"]
+    assert main(args) == 0
+    assert main(args) == 0
+    assert "nothing changed" in capsys.readouterr().out
+    assert main(["pip-config", "--file", str(conf), "--remove"]) == 0
+    assert conf.read_text() == REALISTIC
