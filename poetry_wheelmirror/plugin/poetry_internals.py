@@ -31,7 +31,6 @@ import os
 import shutil
 import threading
 from collections.abc import Callable
-from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import Any
@@ -198,15 +197,20 @@ class Hook:
         #: (name, version) -> (wheel filename, url) of each redirected package
         self.redirected: dict[tuple[str, str], tuple[str, str]] = {}
         self._local_files: dict[str, Path] = {}
+        self._deferred: list[str] | None = None
 
     # -- output -------------------------------------------------------------------------
 
     def warn(self, message: str) -> None:
+        line = f"<warning>{_PREFIX}: warning: {message}</warning>"
         with self.lock:
             if message in self._warned:
                 return
             self._warned.add(message)
-        self.io.write_error_line(f"<warning>{_PREFIX}: warning: {message}</warning>")
+            if self._deferred is not None:
+                self._deferred.append(line)
+                return
+        self.io.write_error_line(line)
 
     def debug(self, message: str) -> None:
         if self.io.is_verbose():
@@ -229,23 +233,18 @@ class Hook:
         self.failure = str(error)
         self.warn(f"mirror {self.settings.url} not used: {error}; installing without it")
 
-    def prepare(self, operations: Iterable[Any]) -> None:
-        """Fetch the root manifest when some operation installs from an index."""
-        if not self.settings.enabled or self.failure is not None:
-            return
-        wanted = [
-            op
-            for op in operations
-            if getattr(op, "job_type", "") in ("install", "update")
-            and not getattr(op, "skipped", False)
-            and getattr(op.package, "source_type", None) in (None, "legacy")
-        ]
-        if not wanted:
-            return
-        try:
-            self.reader().root()
-        except WheelmirrorError as e:
-            self._fail(e)
+    def begin_execution(self) -> None:
+        """Hold warnings back while Poetry's executor runs: with decorated output its
+        sections rewrite lines in place and would garble or erase a line printed in
+        between (Poetry defers its own yanked-file warnings for the same reason)."""
+        with self.lock:
+            self._deferred = []
+
+    def end_execution(self) -> None:
+        with self.lock:
+            deferred, self._deferred = self._deferred, None
+        for line in deferred or ():
+            self.io.write_error_line(line)
 
     def decision_for(self, package: Any, chosen: str | None) -> Decision:
         """The verdict for *package* given the filename Poetry chose (None: no candidate)."""
@@ -259,9 +258,16 @@ class Hook:
         )
         if early is not None:
             return early
-        if self.failure is not None:
-            return Decision(False, f"the mirror is unavailable ({self.failure})")
         with self.lock:
+            if self.failure is None:
+                try:
+                    # Fetched on first need only: an install whose packages all have
+                    # PyPI wheels never touches the mirror.
+                    self.reader().root()
+                except WheelmirrorError as e:
+                    self._fail(e)
+            if self.failure is not None:
+                return Decision(False, f"the mirror is unavailable ({self.failure})")
             try:
                 doc = self.reader().package(name)
             except WheelmirrorError as e:
@@ -436,11 +442,12 @@ def _attach(command: Any, io: Any) -> Hook | None:
         return hook.choose_for(package, choose_for)
 
     def wrapped_execute(operations: Any) -> Any:
+        hook.begin_execution()
         try:
-            hook.prepare(operations)
             return execute(operations)
         finally:
             hook.restore()
+            hook.end_execution()
             hook.report()
 
     def wrapped_download(operation: Any, url: str, dest: Path) -> None:

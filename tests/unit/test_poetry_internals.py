@@ -216,7 +216,6 @@ def test_broken_mirror_warns_once_and_keeps_poetrys_choice(
     else:
         url = "http://127.0.0.1:9/"
     hook, io = make_hook(tmp_path, url)
-    hook.prepare([types.SimpleNamespace(job_type="install", skipped=False, package=Package())])
     for _ in range(3):
         assert hook.choose_for(Package(), sdist_choice).filename == SDIST
     (warning,) = io.err
@@ -224,12 +223,14 @@ def test_broken_mirror_warns_once_and_keeps_poetrys_choice(
     assert "installing without it" in warning
 
 
-def test_prepare_fetches_nothing_for_a_noop(tmp_path: Path) -> None:
+def test_warnings_wait_until_execution_ends(tmp_path: Path) -> None:
     hook, io = make_hook(tmp_path, "http://127.0.0.1:9/")
-    ops = [types.SimpleNamespace(job_type="install", skipped=True, package=Package())]
-    hook.prepare(ops)
-    assert hook._reader is None
+    hook.begin_execution()
+    assert hook.choose_for(Package(), sdist_choice).filename == SDIST
     assert io.err == []
+    hook.end_execution()
+    (warning,) = io.err
+    assert "cannot reach 127.0.0.1" in warning
 
 
 def test_download_copies_local_mirror_files_only(tmp_path: Path, mirror: Path) -> None:
