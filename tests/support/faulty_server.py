@@ -438,8 +438,11 @@ class MirrorDocs:
     wheel_filename: str = "demo-1.0-py3-none-any.whl"
 
 
-def mirror_docs(wheel: bytes = b"PK\x03\x04 not really a zip " * 64) -> MirrorDocs:
-    """A valid mirror (root manifest, one package document, one wheel) as bytes."""
+def mirror_docs(
+    wheel: bytes = b"PK\x03\x04 not really a zip " * 64, names: tuple[str, ...] = ("demo",)
+) -> MirrorDocs:
+    """A valid mirror (root manifest, a package document and a 1.0 wheel per name) as
+    bytes; the MirrorDocs fields describe the first name."""
     from packaging.utils import canonicalize_name
 
     from poetry_wheelmirror.manifest import PackageDocument
@@ -452,53 +455,55 @@ def mirror_docs(wheel: bytes = b"PK\x03\x04 not really a zip " * 64) -> MirrorDo
     from poetry_wheelmirror.manifest import package_document_json
     from poetry_wheelmirror.manifest import root_manifest_json
 
-    name = canonicalize_name("demo")
-    filename = "demo-1.0-py3-none-any.whl"
     wheel_sha = hashlib.sha256(wheel).hexdigest()
-    doc = PackageDocument(
-        name=name,
-        versions={
-            "1.0": VersionEntry(
-                version="1.0",
-                source=SourceDist(
-                    filename="demo-1.0.tar.gz",
-                    sha256="0" * 64,
-                    url="https://files.pythonhosted.org/packages/demo-1.0.tar.gz",
-                ),
-                wheels=(
-                    WheelFile(
-                        filename=filename,
-                        url=f"../files/demo/{filename}",
-                        sha256=wheel_sha,
-                        size=len(wheel),
+    files: dict[str, bytes] = {}
+    refs = {}
+    for raw in names:
+        name = canonicalize_name(raw)
+        filename = f"{name.replace('-', '_')}-1.0-py3-none-any.whl"
+        doc = PackageDocument(
+            name=name,
+            versions={
+                "1.0": VersionEntry(
+                    version="1.0",
+                    source=SourceDist(
+                        filename=f"{name.replace('-', '_')}-1.0.tar.gz",
+                        sha256="0" * 64,
+                        url=f"https://files.pythonhosted.org/packages/{name}-1.0.tar.gz",
                     ),
-                ),
-            )
-        },
-    )
-    doc_bytes = dump_document(package_document_json(doc))
+                    wheels=(
+                        WheelFile(
+                            filename=filename,
+                            url=f"../files/{name}/{filename}",
+                            sha256=wheel_sha,
+                            size=len(wheel),
+                        ),
+                    ),
+                )
+            },
+        )
+        doc_bytes = dump_document(package_document_json(doc))
+        refs[name] = PackageRef(
+            name=name, url=f"packages/{name}.json", sha256=hashlib.sha256(doc_bytes).hexdigest()
+        )
+        files[f"packages/{name}.json"] = doc_bytes
+        files[f"files/{name}/{filename}"] = wheel
     root = RootManifest(
         mirror_name="faulty",
         index_url="simple/",
         generated_at="2026-12-01T00:00:00Z",
-        packages={
-            name: PackageRef(
-                name=name,
-                url="packages/demo.json",
-                sha256=hashlib.sha256(doc_bytes).hexdigest(),
-            )
-        },
+        packages=refs,
     )
-    files = {
-        "manifest.json": dump_document(root_manifest_json(root)),
-        "packages/demo.json": doc_bytes,
-        f"files/demo/{filename}": wheel,
-    }
+    files["manifest.json"] = dump_document(root_manifest_json(root))
+    first = canonicalize_name(names[0])
+    first_file = f"{first.replace('-', '_')}-1.0-py3-none-any.whl"
     return MirrorDocs(
         files=files,
-        wheel_path=f"files/demo/{filename}",
+        wheel_path=f"files/{first}/{first_file}",
         wheel_sha256=wheel_sha,
-        package_path="packages/demo.json",
+        package_path=f"packages/{first}.json",
+        name=first,
+        wheel_filename=first_file,
     )
 
 
