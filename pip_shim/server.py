@@ -21,7 +21,7 @@ from poetry_wheelmirror.errors import ConfigError
 if TYPE_CHECKING:
     from pip_shim.router import RoutingIndex
 
-__all__ = ["free_port", "serve"]
+__all__ = ["check_port", "free_port", "serve"]
 
 logger = logging.getLogger(__name__)
 
@@ -92,10 +92,24 @@ async def _wait_listening(host: str, port: int, task: asyncio.Task[None]) -> Non
     raise ConfigError(msg)
 
 
+def check_port(host: str, port: int) -> None:
+    """Raise ConfigError when *host*:*port* cannot be bound (granian itself would abort
+    the process with a Rust panic trace instead of an error message)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError as e:
+            msg = f"cannot listen on {host}:{port}: {e.strerror}"
+            raise ConfigError(msg) from None
+
+
 def serve(app: RoutingIndex, host: str, port: int, ready: Callable[[int], None]) -> None:
     """Serve *app* until SIGINT/SIGTERM; *ready(port)* runs once it accepts connections."""
     if port == 0:
         port = free_port(host)
+    check_port(host, port)
     try:
         import granian  # noqa: F401
 

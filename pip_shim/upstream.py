@@ -31,6 +31,10 @@ UPSTREAM_ACCEPT: Final = (
 )
 
 
+#: PyPI's largest project pages (boto3, botocore) are several MB of JSON.
+_MAX_PAGE: Final = 128 * 1024 * 1024
+
+
 @dataclass(frozen=True)
 class UpstreamPage:
     """A parsed upstream page; *stale* when it came from the cache because the upstream
@@ -74,7 +78,9 @@ class Upstream:
         """Fetch and parse *name*'s page (blocking); FetchError when nothing can be had."""
         url = self.page_url(name)
         try:
-            result = self.client.get(url, revalidate=revalidate, accept=UPSTREAM_ACCEPT)
+            result = self.client.get(
+                url, revalidate=revalidate, accept=UPSTREAM_ACCEPT, max_bytes=_MAX_PAGE
+            )
         except FetchError as e:
             # CachedClient reports a plain 404 as "HTTP 404 from URL": the upstream is up
             # and simply has no such project, so the page holds the mirror's wheels only.

@@ -154,3 +154,32 @@ def test_clean_shutdown(mirror: Path, sig: signal.Signals) -> None:
         err = served.proc.stderr.read()
         assert "panicked" not in err
         assert "Traceback" not in err
+
+
+def test_port_in_use_is_a_one_line_error(mirror: Path) -> None:
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "poetry_wheelmirror.cli.main",
+                "serve",
+                str(mirror),
+                "--port",
+                str(port),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"wheelmirror: error: cannot listen on 127.0.0.1:{port}: Address already in use"
+    )
