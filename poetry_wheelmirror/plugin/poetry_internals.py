@@ -383,14 +383,20 @@ class Hook:
                 package.files = files
             self._patched.clear()
 
-    def report(self) -> None:
+    def report(self, *, succeeded: bool = True) -> None:
         if not self.redirected:
             return
         names = ", ".join(f"{name} {version}" for name, version in self.redirected)
         count = len(self.redirected)
-        self.io.write_line(
-            f"{_PREFIX}: {count} package{'s' if count != 1 else ''} from the mirror: {names}"
-        )
+        plural = "s" if count != 1 else ""
+        if succeeded:
+            self.io.write_line(f"{_PREFIX}: {count} package{plural} from the mirror: {names}")
+        else:
+            self.io.write_error_line(
+                f"{_PREFIX}: the installation failed (see above); the mirror's wheel{plural}"
+                f" had been chosen for: {names}. To install from source meanwhile, run with"
+                " POETRY_WHEELMIRROR_DISABLE=1."
+            )
         for (name, version), (filename, url) in self.redirected.items():
             self.debug(f"{name} {version}: {filename} <- {url}")
         self.redirected.clear()
@@ -443,12 +449,14 @@ def _attach(command: Any, io: Any) -> Hook | None:
 
     def wrapped_execute(operations: Any) -> Any:
         hook.begin_execution()
+        status: Any = 1
         try:
-            return execute(operations)
+            status = execute(operations)
+            return status
         finally:
             hook.restore()
             hook.end_execution()
-            hook.report()
+            hook.report(succeeded=status == 0)
 
     def wrapped_download(operation: Any, url: str, dest: Path) -> None:
         hook.download_archive(download, operation, url, dest)

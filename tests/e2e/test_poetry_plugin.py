@@ -284,6 +284,8 @@ def test_tampered_wheel_fails_with_poetrys_hash_error(
     assert result.returncode != 0, out
     assert "not found in known hashes" in out, out
     assert wheel.name in out, out
+    assert "from the mirror:" not in out, out
+    assert "wheelmirror: the installation failed (see above)" in out, out
     site = next((project / ".venv" / "lib").glob("python3*/site-packages"))
     assert not [p for p in site.glob("*.dist-info") if p.name.lower().startswith("markupsafe")]
     assert (project / "poetry.lock").read_bytes() == poetries.lock
@@ -423,6 +425,17 @@ def test_settings_disable_and_deny(
         "wheelmirror", "status", cwd=project, env={**env, "POETRY_WHEELMIRROR_DISABLE": "1"}
     ).stdout
     assert "Plugin: off (POETRY_WHEELMIRROR_DISABLE=1)" in off, off
+
+
+def test_self_commands_are_left_alone(
+    poetries: Poetries, pypi_index: PassthroughIndex, work: Path
+) -> None:
+    env = project_env(work, POETRY_WHEELMIRROR_URL=f"http://127.0.0.1:{_free_port()}/")
+    result = poetries.plugin.run("self", "show", "plugins", cwd=work, env=env)
+    out = result.stdout + result.stderr
+    assert "poetry-wheelmirror (0.1.0)" in out, out
+    assert "1 application plugin" in out, out
+    assert "wheelmirror:" not in out, out
 
 
 def test_status_and_refresh(
