@@ -41,7 +41,6 @@ from pip_shim.negotiate import negotiate
 from pip_shim.negotiate import parse_etags
 from pip_shim.pages import ProjectPage
 from pip_shim.pages import merge_files
-from pip_shim.pages import parse_project_page
 from pip_shim.pages import render_html
 from pip_shim.pages import render_json
 from pip_shim.pages import render_root_html
@@ -342,7 +341,14 @@ class RoutingIndex:
     async def _root(self, scope: Scope, send: Send, head: bool) -> int:
         if self._root_page is None:
             names = sorted(self._mirror.files)
-            self._root_page = _page(render_root_html(names), render_root_json(names), [], 0.0)
+            html_body, json_body = render_root_html(names), render_root_json(names)
+            if self.upstream is None:
+                # Static mode serves the directory's own root pages when it has them.
+                with contextlib.suppress(OSError):
+                    html_body = (self.mirror_dir / "simple" / "index.html").read_bytes()
+                with contextlib.suppress(OSError):
+                    json_body = (self.mirror_dir / "simple" / "index.json").read_bytes()
+            self._root_page = _page(html_body, json_body, [], 0.0)
         return await self._send_page(self._root_page, scope, send, head)
 
     async def _project(self, raw: str, slash: bool, scope: Scope, send: Send, head: bool) -> int:
@@ -406,18 +412,26 @@ class RoutingIndex:
         return page
 
     def _static_page(self, name: str, now: float) -> _Page:
-        """The directory's own pages when present, else rendered from the manifest."""
+        """The directory's own pages; when it has none, the same pages rendered on the
+        fly by the static index's renderer (mirror/index.py) from the package document
+        and the upstream snapshot, as ``wheelmirror index`` would write them."""
         folder = self.mirror_dir / "simple" / name
         html_body = json_body = None
         with contextlib.suppress(OSError):
             html_body = (folder / "index.html").read_bytes()
         with contextlib.suppress(OSError):
             json_body = (folder / "index.json").read_bytes()
-        page = ProjectPage(name=name, files=self._mirror.files.get(name, ()))
-        if html_body is not None and json_body is None:
-            page = parse_project_page(html_body, f"/simple/{name}/", name)
-        html_body = html_body if html_body is not None else render_html(page)
-        json_body = json_body if json_body is not None else render_json(page)
+        if html_body is None or json_body is None:
+            from poetry_wheelmirror.mirror.index import project_files
+            from poetry_wheelmirror.mirror.index import render_project_html
+            from poetry_wheelmirror.mirror.index import render_project_json
+            from poetry_wheelmirror.mirror.store import MirrorStore
+
+            store = MirrorStore(self.mirror_dir)
+            key = canonicalize_name(name)
+            files = project_files(key, store.package(key), store.upstream(key))
+            html_body = html_body if html_body is not None else render_project_html(key, files)
+            json_body = json_body if json_body is not None else render_project_json(key, files)
         return _page(html_body, json_body, [], now)
 
     def _refresh_later(self, name: str, old: _Page) -> None:

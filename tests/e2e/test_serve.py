@@ -183,3 +183,20 @@ def test_port_in_use_is_a_one_line_error(mirror: Path) -> None:
     assert result.stderr.strip() == (
         f"wheelmirror: error: cannot listen on 127.0.0.1:{port}: Address already in use"
     )
+
+
+def test_static_pages_missing_on_disk_are_rendered_like_the_index(
+    mirror: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    copy = tmp_path / "mirror"
+    shutil.copytree(mirror, copy)
+    for page in (copy / "simple" / "markupsafe").iterdir():
+        page.unlink()
+    with serve_mirror(copy) as served:
+        for accept, page in ((JSON, "index.json"), ({}, "index.html")):
+            status, _, body = fetch(served.url + "simple/markupsafe/", accept)
+            assert status == 200
+            # The same bytes `wheelmirror build` wrote: one renderer for static pages.
+            assert body == (mirror / "simple" / "markupsafe" / page).read_bytes()
