@@ -371,6 +371,9 @@ class RoutingIndex:
         except WheelmirrorError as e:
             message = f"upstream unavailable and no cached page: {e}\n".encode()
             return await self._plain(send, 502, message, [(UPSTREAM_HEADER, b"unavailable")])
+        except Exception:  # a bug must cost one answer, not the server: log it loudly
+            logger.exception("building the page of %s failed", name)
+            return await self._plain(send, 500, b"internal error\n")
         return await self._send_page(page, scope, send, head)
 
     async def _build(self, name: str) -> _Page:
@@ -382,9 +385,12 @@ class RoutingIndex:
         self._inflight[name] = future
         try:
             page = await self._render(name, revalidate=False)
-        except BaseException as e:
+        except Exception as e:
             future.set_exception(e)
             future.exception()  # mark retrieved: waiters re-raise it themselves
+            raise
+        except BaseException:
+            future.cancel()  # cancelled (shutdown): waiters are cancelled too
             raise
         finally:
             del self._inflight[name]

@@ -324,3 +324,20 @@ def test_render_round_trip() -> None:
     assert parsed.files[0].requires_python == "<4,>=3.8"
     assert parsed.files[0].yanked is True
     assert parsed.files[0].hashes == (("sha256", "ab"),)
+
+
+def test_a_bug_costs_one_answer_not_the_server(mirror: Path) -> None:
+    upstream = FakeUpstream()
+    broken = {"on": True}
+    original = upstream.fetch
+
+    def fetch(name: str, *, revalidate: bool = False) -> UpstreamPage:
+        if broken["on"]:
+            raise RuntimeError("bug")
+        return original(name, revalidate=revalidate)
+
+    upstream.fetch = fetch  # type: ignore[method-assign]
+    app = RoutingIndex(mirror, upstream)
+    assert call(app, "/simple/demo-pkg/")[0] == 500
+    broken["on"] = False
+    assert call(app, "/simple/demo-pkg/")[0] == 200
