@@ -147,8 +147,8 @@ CASES: tuple[Case, ...] = (
     Case("stall_body", "headers and half the body, then nothing for 30 s", Fault("stall_body")),
     Case(
         "trickle",
-        "one byte every 0.5 s (each read inside the read timeout)",
-        Fault("trickle", interval=0.5),
+        "one byte every 0.2 s (each read inside the read timeout)",
+        Fault("trickle", interval=0.2),
     ),
     Case("truncated", "Content-Length larger than the body sent", Fault("truncated")),
     Case("corrupt", "body does not match its sha256 (one byte flipped)", Fault("corrupt")),
