@@ -26,7 +26,6 @@ put ``files`` back in a ``finally`` before the installer writes the lock file.
 
 from __future__ import annotations
 
-import inspect
 import os
 import shutil
 import threading
@@ -37,11 +36,6 @@ from typing import Any
 from typing import Final
 
 from poetry_wheelmirror.errors import WheelmirrorError
-from poetry_wheelmirror.plugin.redirect import Decision
-from poetry_wheelmirror.plugin.redirect import decide
-from poetry_wheelmirror.plugin.redirect import file_entry
-from poetry_wheelmirror.plugin.redirect import link_url
-from poetry_wheelmirror.plugin.redirect import precheck
 from poetry_wheelmirror.plugin.settings import PluginSettings
 from poetry_wheelmirror.plugin.settings import cache_dir_for
 from poetry_wheelmirror.plugin.settings import load_settings
@@ -51,6 +45,7 @@ if TYPE_CHECKING:
     from packaging.tags import Tag
 
     from poetry_wheelmirror.mirror_client import MirrorReader
+    from poetry_wheelmirror.plugin.redirect import Decision
 
 __all__ = [
     "INSTALL_COMMANDS",
@@ -100,6 +95,8 @@ def _require(obj: object, attr: str, where: str, params: tuple[str, ...] | None 
         if not callable(value):
             msg = f"{where}.{attr} is not callable"
             raise InternalsMismatch(msg)
+        import inspect
+
         try:
             names = tuple(inspect.signature(value).parameters)
         except (TypeError, ValueError):
@@ -248,6 +245,10 @@ class Hook:
 
     def decision_for(self, package: Any, chosen: str | None) -> Decision:
         """The verdict for *package* given the filename Poetry chose (None: no candidate)."""
+        from poetry_wheelmirror.plugin.redirect import Decision
+        from poetry_wheelmirror.plugin.redirect import decide
+        from poetry_wheelmirror.plugin.redirect import precheck
+
         name = package.name
         early = precheck(
             name,
@@ -286,6 +287,8 @@ class Hook:
     # -- the wrappers -------------------------------------------------------------------
 
     def choose_for(self, package: Any, original: Callable[[Any], Any]) -> Any:
+        from poetry_wheelmirror.plugin.redirect import Decision
+
         no_candidate: Exception | None = None
         link = None
         try:
@@ -317,6 +320,8 @@ class Hook:
     def _redirect(self, package: Any, decision: Decision) -> Any:
         wheel = decision.wheel
         assert wheel is not None
+        from poetry_wheelmirror.plugin.redirect import file_entry
+        from poetry_wheelmirror.plugin.redirect import link_url
         from poetry_wheelmirror.urls import url_scheme_problem
         from poetry_wheelmirror.urls import url_to_path
 

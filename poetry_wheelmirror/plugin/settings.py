@@ -28,7 +28,6 @@ from packaging.utils import canonicalize_name
 
 from poetry_wheelmirror.config import DEFAULT_MIRROR_URL
 from poetry_wheelmirror.errors import ConfigError
-from poetry_wheelmirror.names import valid_project_name
 
 if TYPE_CHECKING:
     from packaging.tags import Tag
@@ -108,6 +107,8 @@ def _names(value: object, where: str) -> frozenset[NormalizedName]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         msg = f"[tool.{TOOL_TABLE}] {where} must be a list of package names"
         raise ConfigError(msg)
+    from poetry_wheelmirror.names import valid_project_name
+
     bad = [v for v in value if not valid_project_name(v)]
     if bad:
         msg = f"[tool.{TOOL_TABLE}] {where}: invalid package name {bad[0]!r}"
