@@ -1,0 +1,199 @@
+"""The Poetry plugin (real Poetry) against a mirror served by tests.support.faulty_server.
+
+A real MarkupSafe 2.0.1 mirror (built from PyPI's sdist) is served over loopback HTTP;
+one file at a time misbehaves: the root manifest, the package document or the wheel.
+The rule: Poetry installs the mirror's verified wheel, or installs normally (building
+the sdist) with exactly one warning, or — for bytes that fail Poetry's hash check —
+stops with Poetry's own hash error; never unverified bytes installed, never a hang
+past the plugin's timeouts ((3 s, 10 s), one retry, 30 s deadline), poetry.lock never
+changed. The default run covers Poetry 2.5.1 and the main faults; the rest is slow.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.test_poetry_plugin import assert_built_from_sdist
+from tests.e2e.test_poetry_plugin import assert_from_mirror
+from tests.e2e.test_poetry_plugin import make_project
+from tests.e2e.test_poetry_plugin import warnings
+from tests.support.faulty_server import CASE_IDS
+from tests.support.faulty_server import FaultyServer
+from tests.support.faulty_server import apply_case
+from tests.support.faulty_server import case
+from tests.support.faulty_server import serve_faulty
+from tests.support.passthrough import PassthroughIndex
+from tests.support.poetry_env import POETRY_VERSIONS
+from tests.support.poetry_env import PoetryInstall
+from tests.support.poetry_env import build_mirror
+from tests.support.poetry_env import build_plugin_wheel
+from tests.support.poetry_env import ensure_plain_poetry
+from tests.support.poetry_env import ensure_plugin_poetry
+from tests.support.poetry_env import project_env
+
+pytestmark = pytest.mark.e2e
+
+#: Faults after which the document or wheel is still the right one.
+HARMLESS = {"http_503_then_ok", "redirect_other_host", "content_type_wrong", "content_type_missing"}
+#: What the default run covers (Poetry 2.5.1); everything else is slow-marked.
+DEFAULT = {
+    ("manifest.json", "stall_headers"),
+    ("manifest.json", "http_500"),
+    ("manifest.json", "gzip_bomb"),
+    ("manifest.json", "redirect_plain_http"),
+    ("manifest.json", "content_type_missing"),
+    ("packages/markupsafe.json", "corrupt"),
+    ("packages/markupsafe.json", "truncated"),
+    ("wheel", "corrupt"),
+    ("wheel", "truncated"),
+}
+
+
+@dataclass(frozen=True)
+class Setup:
+    plugin: PoetryInstall
+    lock: bytes
+
+
+@pytest.fixture(scope="module")
+def mirror_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    base = tmp_path_factory.mktemp("faults-mirror")
+    return build_mirror("markupsafe==2.0.1", base / "mirror", base / "cache")
+
+
+@pytest.fixture(scope="module")
+def setups(
+    pypi_index: PassthroughIndex, tmp_path_factory: pytest.TempPathFactory
+) -> Callable[[str], Setup]:
+    wheel = build_plugin_wheel(tmp_path_factory.mktemp("faults-plugin-wheel"))
+    made: dict[str, Setup] = {}
+
+    def get(version: str) -> Setup:
+        if version not in made:
+            plain = ensure_plain_poetry(version)
+            plugin = ensure_plugin_poetry(version, wheel, pypi_index.url)
+            work = tmp_path_factory.mktemp(f"faults-lock-{version}")
+            project = make_project(work / "project", pypi_index.url)
+            plain.run("lock", cwd=project, env=project_env(work))
+            made[version] = Setup(plugin, (project / "poetry.lock").read_bytes())
+        return made[version]
+
+    return get
+
+
+@pytest.fixture
+def servers() -> Iterator[tuple[FaultyServer, FaultyServer]]:
+    with serve_faulty() as main, serve_faulty("127.0.0.2") as other:
+        yield main, other
+
+
+def params() -> list[object]:
+    found: list[object] = []
+    for version in POETRY_VERSIONS:
+        for target in ("manifest.json", "packages/markupsafe.json", "wheel"):
+            for case_id in CASE_IDS:
+                default = version == POETRY_VERSIONS[-1] and (target, case_id) in DEFAULT
+                found.append(
+                    pytest.param(
+                        version,
+                        target,
+                        case_id,
+                        marks=[] if default else [pytest.mark.slow],
+                        id=f"poetry-{version}-{target.split('/')[-1]}-{case_id}",
+                    )
+                )
+    return found
+
+
+def record(version: str, target: str, case_id: str, outcome: str) -> None:
+    """Append the observed outcome to $WHEELMIRROR_FAULT_LOG (for docs/reliability.md)."""
+    log = os.environ.get("WHEELMIRROR_FAULT_LOG")
+    if log:
+        with open(log, "a", encoding="utf-8") as f:
+            f.write(json.dumps([version, target, case_id, outcome]) + "\n")
+
+
+def outcome_of(out: str, code: int, project: Path, took: float) -> str:
+    lines = warnings(out)
+    if code != 0:
+        kind = "hash error" if "not found in known hashes" in out else "install failed"
+        return f"exit {code}: {kind}, nothing installed ({took:.0f} s)"
+    if "from the mirror:" in out:
+        return f"mirror wheel installed (verified by Poetry) ({took:.0f} s)"
+    where = "sdist built" if "Preparing" in out or "Building" in out else "installed normally"
+    return f"{where}, {len(lines)} warning ({took:.0f} s)"
+
+
+def site_packages(project: Path) -> Path:
+    return next((project / ".venv" / "lib").glob("python3*/site-packages"))
+
+
+@pytest.mark.parametrize(("version", "target", "case_id"), params())
+def test_plugin_under_fault(
+    version: str,
+    target: str,
+    case_id: str,
+    setups: Callable[[str], Setup],
+    mirror_dir: Path,
+    servers: tuple[FaultyServer, FaultyServer],
+    pypi_index: PassthroughIndex,
+    tmp_path: Path,
+) -> None:
+    main, other = servers
+    setup = setups(version)
+    files = {
+        str(p.relative_to(mirror_dir)): p.read_bytes()
+        for p in sorted(mirror_dir.rglob("*"))
+        if p.is_file()
+    }
+    for relative, data in files.items():
+        main.set("/m/" + relative, data)
+    (wheel_path,) = [r for r in files if r.endswith(".whl")]
+    path = wheel_path if target == "wheel" else target
+    apply_case(main, "/m/" + path, files[path], case(case_id), other)
+    project = make_project(tmp_path / "p", pypi_index.url, setup.lock)
+    env = project_env(tmp_path, POETRY_WHEELMIRROR_URL=main.url_for("/m/"))
+    start = time.monotonic()
+    result = setup.plugin.run("install", cwd=project, env=env, check=False, timeout=900)
+    took = time.monotonic() - start
+    out = result.stdout + result.stderr
+    record(version, target, case_id, outcome_of(out, result.returncode, project, took))
+    assert "Traceback" not in out, out
+    assert (project / "poetry.lock").read_bytes() == setup.lock
+    # An install building the sdist takes a few seconds; on top of it, the mirror may
+    # cost at most its 30 s deadline plus one 10 s read timeout (twice: root, then doc).
+    assert took < 240, f"{took:.0f} s"
+    if case_id in HARMLESS:
+        assert result.returncode == 0, out
+        assert_from_mirror(project, out)
+        return
+    if target == "wheel":
+        installed = (
+            [
+                p
+                for p in site_packages(project).glob("*.dist-info")
+                if p.name.lower().startswith("markupsafe")
+            ]
+            if (project / ".venv").exists()
+            else []
+        )
+        if result.returncode == 0:
+            # Poetry verified the bytes it installed: the mirror wheel or the sdist.
+            assert installed, out
+        else:
+            assert not installed, f"a failed install left markupsafe behind:\n{out}"
+            if case_id == "corrupt":
+                assert "not found in known hashes" in out, out
+        return
+    assert result.returncode == 0, out
+    (warning,) = warnings(out)
+    assert "installing without it" in warning, warning
+    assert_built_from_sdist(project, out)
