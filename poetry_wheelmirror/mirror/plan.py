@@ -22,6 +22,7 @@ from packaging.utils import NormalizedName
 from packaging.utils import parse_wheel_filename
 from packaging.version import Version
 
+from poetry_wheelmirror.mirror.pypi import pick_sdist
 from poetry_wheelmirror.mirror.recipes import TARGETS
 from poetry_wheelmirror.selection import supported_tags
 
@@ -142,7 +143,7 @@ def make_plan(
         doc = mirror.get(name)
         for version_s in recipe.select_versions(available):
             version = available[version_s]
-            sdist = project.sdist_for(version_s)
+            sdist = pick_sdist(by_version[version])
             if sdist is None:
                 notes.append(Note(name, version_s, "no sdist on PyPI"))
                 continue

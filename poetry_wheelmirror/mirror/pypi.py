@@ -10,7 +10,9 @@ yanked, core-metadata). The same data, reduced to those fields, is stored in a m
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Iterable
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -18,11 +20,9 @@ from typing import Any
 from typing import Final
 
 from packaging.utils import InvalidSdistFilename
-from packaging.utils import InvalidWheelFilename
 from packaging.utils import NormalizedName
 from packaging.utils import canonicalize_name
 from packaging.utils import parse_sdist_filename
-from packaging.utils import parse_wheel_filename
 from packaging.version import InvalidVersion
 from packaging.version import Version
 
@@ -40,6 +40,7 @@ __all__ = [
     "UpstreamProject",
     "parse_simple_json",
     "parse_upstream_snapshot",
+    "pick_sdist",
     "upstream_snapshot_json",
 ]
 
@@ -75,14 +76,37 @@ class UpstreamFile:
 
     def version(self) -> Version | None:
         """The file's version from its name, or None for names packaging cannot parse."""
-        try:
-            if self.is_wheel:
-                return parse_wheel_filename(self.filename)[1]
-            if self.is_sdist:
-                return parse_sdist_filename(self.filename)[1]
-        except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
-            return None
+        return _file_version(self.filename)
+
+
+@functools.lru_cache(maxsize=65536)
+def _version(text: str) -> Version | None:
+    try:
+        return Version(text)
+    except InvalidVersion:
         return None
+
+
+@functools.lru_cache(maxsize=65536)
+def _file_version(filename: str) -> Version | None:
+    # Planning hundreds of projects parses each name once; a wheel's version is its
+    # second dash-separated field (the wheel spec escapes dashes inside fields).
+    try:
+        if filename.endswith(".whl"):
+            parts = filename.split("-")
+            return _version(parts[1]) if len(parts) in (5, 6) else None
+        if filename.endswith((".tar.gz", ".zip")):
+            return parse_sdist_filename(filename)[1]
+    except (InvalidSdistFilename, InvalidVersion):
+        return None
+    return None
+
+
+def pick_sdist(files: Iterable[UpstreamFile]) -> UpstreamFile | None:
+    """The non-yanked sdist among *files* (one version's), ``.tar.gz`` before ``.zip``."""
+    found = [f for f in files if f.is_sdist and not f.yanked]
+    found.sort(key=lambda f: (not f.filename.endswith(".tar.gz"), f.filename))
+    return found[0] if found else None
 
 
 @dataclass(frozen=True)
@@ -105,9 +129,7 @@ class UpstreamProject:
     def sdist_for(self, version: str) -> UpstreamFile | None:
         """The (non-yanked) sdist of *version*, ``.tar.gz`` preferred over ``.zip``."""
         wanted = Version(version)
-        found = [f for f in self.files if f.is_sdist and not f.yanked and f.version() == wanted]
-        found.sort(key=lambda f: (not f.filename.endswith(".tar.gz"), f.filename))
-        return found[0] if found else None
+        return pick_sdist(f for f in self.files if f.is_sdist and f.version() == wanted)
 
     def filenames(self) -> frozenset[str]:
         return frozenset(f.filename for f in self.files)
