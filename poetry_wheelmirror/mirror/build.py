@@ -529,7 +529,9 @@ class _Job:
         module = self.settings.import_check or _top_level_module(wheel, self.name)
         self.say(f"import check: {module}")
         venv = self.work / "check-venv"
-        check_env = {k: v for k, v in env.items() if not k.startswith(("PIP_CONSTRAINT", "UV_"))}
+        # The recipe's build constraints are for the build only, not the wheel's deps.
+        dropped = ("PIP_CONSTRAINT", "PIP_BUILD_CONSTRAINT", "UV_BUILD_CONSTRAINT")
+        check_env = {k: v for k, v in env.items() if k not in dropped}
         check_env.pop("PYTHONPATH", None)
         check_env.pop("VIRTUAL_ENV", None)
         python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
