@@ -408,6 +408,22 @@ def test_no_binary_is_honoured(
     assert_built_from_sdist(project, out)
 
 
+def test_only_binary_is_satisfied_by_the_mirror(
+    poetries: Poetries, pypi_index: PassthroughIndex, mirror: Path, work: Path
+) -> None:
+    """With only-binary, Poetry alone finds no candidate; the mirror's wheel fits."""
+    project = make_project(work / "p", pypi_index.url, poetries.lock)
+    env = project_env(work, POETRY_INSTALLER_ONLY_BINARY="markupsafe")
+    plain = poetries.plain.run("install", cwd=project, env=env, check=False)
+    assert plain.returncode != 0
+    assert "Unable to find installation candidates" in plain.stdout + plain.stderr
+    result = poetries.plugin.run(
+        "install", cwd=project, env={**env, "POETRY_WHEELMIRROR_URL": mirror.as_uri()}
+    )
+    assert_from_mirror(project, result.stdout + result.stderr)
+    assert (project / "poetry.lock").read_bytes() == poetries.lock
+
+
 # -- settings and commands -------------------------------------------------------------
 
 
