@@ -32,7 +32,9 @@ lint: $(STAMP)
 	$(BIN)/ruff check poetry_wheelmirror pip_shim tests bench demo
 	$(BIN)/mypy
 
+## bench: every benchmark side by side; rewrites the generated part of docs/benchmarks.md
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,server,bench]'
 	$(BIN)/python -m bench.report
 
 clean:

@@ -396,6 +396,25 @@ def main() -> int:
         print("demo interrupted; servers stopped", file=sys.stderr)
         return 130
     _save_baseline(results)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(
+            json.dumps(
+                {
+                    client: {
+                        "without": {
+                            "seconds": w.seconds,
+                            "origins": w.origins,
+                            "measured": w.measured,
+                        },
+                        "with": {"seconds": m.seconds, "origins": m.origins},
+                    }
+                    for client, (w, m) in results.items()
+                }
+                | {"lock_unchanged": unchanged},
+                indent=2,
+            )
+        )
     print()
     print(table(results, unchanged))
     print(f"\ndemo finished in {time.monotonic() - started:.0f} s (work folder: {WORK})")
