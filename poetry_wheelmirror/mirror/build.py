@@ -13,7 +13,6 @@ not touched. Heavy tools run as subprocesses of this interpreter's environment.
 
 from __future__ import annotations
 
-import calendar
 import email.parser
 import hashlib
 import json
@@ -22,7 +21,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 import zipfile
@@ -52,6 +50,9 @@ from poetry_wheelmirror.manifest import BuildInfo
 from poetry_wheelmirror.manifest import SourceDist
 from poetry_wheelmirror.manifest import WheelFile
 from poetry_wheelmirror.mirror.recipes import BuildSettings
+from poetry_wheelmirror.mirror.sdist_patch import add_build_requires
+from poetry_wheelmirror.mirror.sdist_patch import sdist_epoch
+from poetry_wheelmirror.mirror.sdist_patch import unpack_sdist
 from poetry_wheelmirror.mirror.store import AddResult
 from poetry_wheelmirror.mirror.store import NewWheel
 from poetry_wheelmirror.mirror.store import sha256_file
@@ -198,62 +199,9 @@ def _compatible(wheels: Sequence[WheelFile], interp: Interpreter) -> WheelFile |
         return None
 
 
-def _epoch(upload_time: str | None) -> int:
-    """SOURCE_DATE_EPOCH from the sdist's upload time: the same for every rebuild."""
-    if upload_time:
-        try:
-            stamp = time.strptime(upload_time[:19], "%Y-%m-%dT%H:%M:%S")
-            return max(calendar.timegm(stamp), 315532800)
-        except ValueError:
-            pass
-    return 315532800  # 1980-01-01, the earliest time a zip entry can hold
-
-
-def _unpack(archive: Path, dest: Path) -> Path:
-    """Unpack an sdist refusing links and paths outside *dest*; returns its top folder."""
-    dest.mkdir(parents=True)
-    if archive.name.endswith(".zip"):
-        with zipfile.ZipFile(archive) as zf:
-            for name in zf.namelist():
-                if name.startswith("/") or ".." in Path(name).parts:
-                    msg = f"{archive.name}: unsafe path in archive: {name!r}"
-                    raise BuildError(msg)
-            zf.extractall(dest)
-    else:
-        with tarfile.open(archive) as tf:
-            if hasattr(tarfile, "data_filter"):
-                tf.extractall(dest, filter="data")
-            else:  # pragma: no cover - Python without PEP 706
-                for member in tf.getmembers():
-                    if not (member.isfile() or member.isdir()) or ".." in Path(member.name).parts:
-                        msg = f"{archive.name}: unsafe member in archive: {member.name!r}"
-                        raise BuildError(msg)
-                tf.extractall(dest)
-    tops = [p for p in dest.iterdir() if p.is_dir()]
-    if len(tops) != 1:
-        msg = f"{archive.name}: expected one top-level folder"
-        raise BuildError(msg)
-    return tops[0]
-
-
-def add_build_requires(src: Path, requires: Sequence[str]) -> None:
-    """Append *requires* to the unpacked sdist's ``[build-system] requires``; an sdist
-    without one gets setuptools' legacy backend, as frontends assume (PEP 517)."""
-    if not requires:
-        return
-    import tomlkit
-
-    path = src / "pyproject.toml"
-    doc = tomlkit.parse(path.read_text(encoding="utf-8")) if path.is_file() else tomlkit.document()
-    system = doc.get("build-system")
-    if system is None:
-        system = tomlkit.table()
-        system["requires"] = ["setuptools>=40.8.0", "wheel"]
-        system["build-backend"] = "setuptools.build_meta:__legacy__"
-        doc["build-system"] = system
-    current = list(system.get("requires", []))
-    system["requires"] = [*current, *requires]
-    path.write_text(tomlkit.dumps(doc), encoding="utf-8")
+# Shared with ``wheelmirror fetch-sdist`` (which repacks the patched sdist for CI).
+_epoch = sdist_epoch
+_unpack = unpack_sdist
 
 
 def add_build_tag(wheel: Path, build: int, out_dir: Path) -> Path:
