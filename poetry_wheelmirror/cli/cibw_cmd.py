@@ -2,6 +2,11 @@
 
 Both run the same on a laptop: ``fetch-sdist`` downloads a version's sdist from PyPI and
 checks its sha256, ``cibw-config`` writes the recipe as a cibuildwheel config file.
+
+A recipe's ``build.requires`` cannot be said in cibuildwheel's options, so when the recipe
+has some, ``fetch-sdist`` also writes a patched copy of the sdist (``DEST/patched/``, the
+same patch ``wheelmirror build`` applies: see ``poetry_wheelmirror.mirror.sdist_patch``)
+and names that as the ``path`` to build; the ``sha256`` output stays PyPI's.
 """
 
 from __future__ import annotations
@@ -50,10 +55,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="download a version's sdist from PyPI and check its sha256",
         description=(
             "Download the sdist of NAME==VERSION from the index (PyPI by default) into "
-            "DEST, verify its sha256 against the index, and print its path."
+            "DEST, verify its sha256 against the index, and print its path. When the "
+            "package's recipe has build.requires, also write a copy with them added to "
+            "its [build-system] requires (DEST/patched/, reproducible) and print that "
+            "path instead: the sdist cibuildwheel should build."
         ),
     )
     sdist.add_argument("package", metavar="NAME==VERSION")
+    add_recipes_option(sdist)
     sdist.add_argument("--dest", type=Path, default=Path("sdist"), metavar="DIR")
     sdist.add_argument(
         "--index-url",
@@ -67,7 +76,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="HEX",
         help="also require this sha256 (e.g. the one the planner saw)",
     )
-    _add_github_output(sdist, "path and source-date-epoch (the sdist's upload time)")
+    _add_github_output(
+        sdist,
+        "path (the sdist to build), sha256 (the index's sdist, verified) and "
+        "source-date-epoch (the sdist's upload time)",
+    )
     add_client_options(sdist)
     sdist.set_defaults(handler=_fetch_sdist)
 
@@ -101,16 +114,9 @@ def source_date_epoch(upload_time: str | None) -> int:
     >>> source_date_epoch("2021-05-18T20:15:31.123Z"), source_date_epoch(None)
     (1621368931, 315532800)
     """
-    import calendar
-    import time
+    from poetry_wheelmirror.mirror.sdist_patch import sdist_epoch
 
-    if upload_time:
-        try:
-            stamp = time.strptime(upload_time[:19], "%Y-%m-%dT%H:%M:%S")
-            return max(calendar.timegm(stamp), 315532800)
-        except ValueError:
-            pass
-    return 315532800
+    return sdist_epoch(upload_time)
 
 
 def parse_pin(value: str, *, need_version: bool) -> tuple[str, str | None]:
@@ -199,8 +205,46 @@ def _fetch_sdist(args: argparse.Namespace) -> int:
     print(f"wheelmirror: downloading {sdist.filename} ({sdist.size} bytes)", file=sys.stderr)
     client.download(sdist.url, dest, sha256=sdist.sha256)
     print(f"wheelmirror: sha256 {sdist.sha256} ok", file=sys.stderr)
+    epoch = source_date_epoch(sdist.upload_time)
+    build_path = dest
+    requires = _recipe_requires(args, name)
+    if requires:
+        from poetry_wheelmirror.mirror.sdist_patch import patch_sdist
+
+        mtime = _env_epoch() or epoch
+        build_path = patch_sdist(dest, requires, dest.parent / "patched", epoch=mtime)
+        added = ", ".join(requires)
+        print(f"wheelmirror: build requires {added} added: {build_path}", file=sys.stderr)
     if args.github_output:
-        epoch = source_date_epoch(sdist.upload_time)
-        write_github_output({"path": str(dest), "source-date-epoch": str(epoch)})
-    print(dest)
+        write_github_output(
+            {"path": str(build_path), "sha256": sdist.sha256, "source-date-epoch": str(epoch)}
+        )
+    print(build_path)
     return 0
+
+
+def _recipe_requires(args: argparse.Namespace, name: str) -> tuple[str, ...]:
+    """The ``build.requires`` of *name*'s recipe; () without a recipe (fetch-sdist also
+    fetches packages the mirror does not carry)."""
+    import sys
+
+    from packaging.utils import canonicalize_name
+
+    from poetry_wheelmirror.cli.recipes_opt import default_recipes_dir
+    from poetry_wheelmirror.mirror.recipes import load_recipe
+
+    folder = args.recipes or default_recipes_dir()
+    path = folder / f"{canonicalize_name(name)}.toml" if folder is not None else None
+    if path is None or not path.is_file():
+        where = folder if folder is not None else "no recipe folder"
+        print(f"wheelmirror: no recipe for {name} ({where}): sdist used as is", file=sys.stderr)
+        return ()
+    return load_recipe(path).build.requires
+
+
+def _env_epoch() -> int | None:
+    """``$SOURCE_DATE_EPOCH`` when set to a whole number, else None."""
+    value = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if not value.isdigit():
+        return None
+    return max(int(value), 315532800)
