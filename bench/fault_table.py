@@ -2,6 +2,10 @@
 
     .venv/bin/python -m bench.fault_table > /tmp/faults.md
 
+    WHEELMIRROR_FAULT_LOG=/tmp/plugin.jsonl .venv/bin/python -m pytest \
+        tests/e2e/test_faults_plugin.py -m "e2e"     # the plugin matrix, real Poetry
+    .venv/bin/python -m bench.fault_table --plugin-log /tmp/plugin.jsonl
+
 Columns: CachedClient.get, CachedClient.download (with the manifest's sha256 and size),
 MirrorReader with the fault on the root manifest and on the package document, the
 ``wheelmirror select`` CLI (fault on the root), and the routing index
@@ -192,7 +196,31 @@ COLUMNS: list[tuple[str, Callable[[FaultyServer, FaultyServer, int], str]]] = [
 ]
 
 
+def plugin_table(log: Path) -> int:
+    """Render the outcomes tests/e2e/test_faults_plugin.py recorded in *log*
+    (``WHEELMIRROR_FAULT_LOG``) as a table: faults x (Poetry version, faulted file)."""
+    import json
+
+    rows: dict[str, dict[str, str]] = {}
+    columns: list[str] = []
+    for line in log.read_text().splitlines():
+        version, target, case_id, outcome = json.loads(line)
+        column = f"Poetry {version}, fault on {target}"
+        if column not in columns:
+            columns.append(column)
+        rows.setdefault(case_id, {})[column] = outcome
+    print("| fault | " + " | ".join(columns) + " |")
+    print("|" + "---|" * (len(columns) + 1))
+    for item in CASES:
+        if item.id in rows:
+            cells = [rows[item.id].get(c, "not run") for c in columns]
+            print(f"| `{item.id}` | " + " | ".join(cells) + " |")
+    return 0
+
+
 def main() -> int:
+    if len(sys.argv) == 3 and sys.argv[1] == "--plugin-log":
+        return plugin_table(Path(sys.argv[2]))
     indexes = list(range(len(CASES)))
     table: dict[int, list[str]] = {i: [] for i in indexes}
     with serve_faulty() as main_server, serve_faulty("127.0.0.2") as other:

@@ -97,12 +97,21 @@ def params() -> list[object]:
         for target in ("manifest.json", "packages/markupsafe.json", "wheel"):
             for case_id in CASE_IDS:
                 default = version == POETRY_VERSIONS[-1] and (target, case_id) in DEFAULT
+                marks: list[pytest.MarkDecorator] = [] if default else [pytest.mark.slow]
+                if target == "wheel" and case_id == "http_503_retry_after_3600":
+                    marks.append(
+                        pytest.mark.skip(
+                            reason="Poetry's own downloader (authenticator._get_backoff) sleeps "
+                            "the whole Retry-After, 3600 s per attempt: the install hangs for "
+                            "hours (observed; reported, see docs/reliability.md)"
+                        )
+                    )
                 found.append(
                     pytest.param(
                         version,
                         target,
                         case_id,
-                        marks=[] if default else [pytest.mark.slow],
+                        marks=marks,
                         id=f"poetry-{version}-{target.split('/')[-1]}-{case_id}",
                     )
                 )
@@ -117,15 +126,14 @@ def record(version: str, target: str, case_id: str, outcome: str) -> None:
             f.write(json.dumps([version, target, case_id, outcome]) + "\n")
 
 
-def outcome_of(out: str, code: int, project: Path, took: float) -> str:
+def outcome_of(out: str, code: int, took: float) -> str:
     lines = warnings(out)
     if code != 0:
         kind = "hash error" if "not found in known hashes" in out else "install failed"
         return f"exit {code}: {kind}, nothing installed ({took:.0f} s)"
     if "from the mirror:" in out:
         return f"mirror wheel installed (verified by Poetry) ({took:.0f} s)"
-    where = "sdist built" if "Preparing" in out or "Building" in out else "installed normally"
-    return f"{where}, {len(lines)} warning ({took:.0f} s)"
+    return f"normal install (no mirror wheel), {len(lines)} warning ({took:.0f} s)"
 
 
 def site_packages(project: Path) -> Path:
@@ -161,7 +169,7 @@ def test_plugin_under_fault(
     result = setup.plugin.run("install", cwd=project, env=env, check=False, timeout=900)
     took = time.monotonic() - start
     out = result.stdout + result.stderr
-    record(version, target, case_id, outcome_of(out, result.returncode, project, took))
+    record(version, target, case_id, outcome_of(out, result.returncode, took))
     assert "Traceback" not in out, out
     assert (project / "poetry.lock").read_bytes() == setup.lock
     # An install building the sdist takes a few seconds; on top of it, the mirror may
