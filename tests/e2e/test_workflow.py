@@ -211,7 +211,7 @@ def test_build_job_steps_run_locally_and_write_the_outputs_the_workflow_reads(
 
     from tests.support.cleanenv import clean_env
 
-    read = set(re.findall(r"steps\.(sdist|config)\.outputs\.([a-z-]+)", WORKFLOW.read_text()))
+    read = set(re.findall(r"steps\.(sdist|config)\.outputs\.([a-z0-9-]+)", WORKFLOW.read_text()))
     written = set()
     for step, argv in {
         "sdist": ["fetch-sdist", "markupsafe==2.0.1", "--dest", str(tmp_path / "sdist"),
@@ -236,6 +236,54 @@ def test_build_job_steps_run_locally_and_write_the_outputs_the_workflow_reads(
     assert read == written
     sdist = tmp_path / "sdist" / "MarkupSafe-2.0.1.tar.gz"
     assert sdist.is_file()
+
+
+GRPCIO_SDIST_SHA256 = "90e5da224c6b9b23658adf6f36de6f435ef7dbcc9c5c12330314d70d6f8de1f7"
+
+
+def test_fetch_sdist_patches_in_the_recipes_build_requires(tmp_path: Path) -> None:
+    """grpcio 1.48.2's sdist has no pyproject.toml: the recipe's `requires = ["Cython<3"]`
+    reaches cibuildwheel only through the patched copy fetch-sdist writes (a real 22 MB
+    download from PyPI, about 6 s), while the sha256 output stays PyPI's."""
+    import hashlib
+    import os
+    import tarfile
+
+    import tomlkit
+
+    from tests.support.cleanenv import clean_env
+
+    output = tmp_path / "sdist.out"
+    result = subprocess.run(
+        [str(BIN / "wheelmirror"), "fetch-sdist", "grpcio==1.48.2", "--dest",
+         str(tmp_path / "sdist"), "--sha256", GRPCIO_SDIST_SHA256, "--recipes",
+         str(ROOT / "recipes"), "--cache-dir", str(tmp_path / "cache"), "--github-output"],
+        env=clean_env(GITHUB_OUTPUT=str(output), PIP_CONFIG_FILE=os.devnull),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    outputs = dict(line.split("=", 1) for line in output.read_text().splitlines())
+    assert set(outputs) == {"path", "sha256", "source-date-epoch"}
+    patched = Path(outputs["path"])
+    assert patched == tmp_path / "sdist" / "patched" / "grpcio-1.48.2.tar.gz"
+    assert result.stdout.strip() == str(patched)
+    original = tmp_path / "sdist" / "grpcio-1.48.2.tar.gz"
+    assert outputs["sha256"] == GRPCIO_SDIST_SHA256
+    assert hashlib.sha256(original.read_bytes()).hexdigest() == GRPCIO_SDIST_SHA256
+    with tarfile.open(patched) as tf:
+        member = tf.getmember("grpcio-1.48.2/pyproject.toml")
+        assert member.mtime == int(outputs["source-date-epoch"])
+        data = tf.extractfile(member)
+        assert data is not None
+        build_system = tomlkit.parse(data.read().decode())["build-system"]
+        assert "grpcio-1.48.2/setup.py" in tf.getnames()
+    assert "Cython<3" in list(build_system["requires"])
+    assert build_system["build-backend"] == "setuptools.build_meta:__legacy__"
+    with tarfile.open(original) as tf:
+        assert "grpcio-1.48.2/pyproject.toml" not in tf.getnames()
 
 
 @pytest.mark.parametrize("platform", ["linux", "macos"])

@@ -203,3 +203,98 @@ def test_github_output_without_the_variable_is_a_clear_error(
                  str(tmp_path / "c.toml"), "--github-output"])
     assert code == ConfigError.exit_code
     assert "$GITHUB_OUTPUT is not set" in capsys.readouterr().err
+
+
+# -- the sdist fetch-sdist patches for cibuildwheel (recipe build.requires) -------------
+
+
+def _tiny_sdist(folder: Path, *, mtime: int = 1_600_000_000) -> Path:
+    """An old-style sdist: setup.py and PKG-INFO, no pyproject.toml."""
+    import io
+    import tarfile
+
+    folder.mkdir(parents=True, exist_ok=True)
+    archive = folder / "oldpkg-1.0.tar.gz"
+    files = {
+        "oldpkg-1.0/PKG-INFO": b"Metadata-Version: 1.1\nName: oldpkg\nVersion: 1.0\n",
+        "oldpkg-1.0/setup.py": b"from setuptools import setup\nsetup(name='oldpkg')\n",
+        "oldpkg-1.0/src/oldpkg/__init__.py": b"",
+    }
+    with tarfile.open(archive, "w:gz") as tf:
+        for name, data in files.items():
+            member = tarfile.TarInfo(name)
+            member.size = len(data)
+            member.mtime = mtime
+            member.uid, member.uname = 1000, "someone"
+            tf.addfile(member, io.BytesIO(data))
+    return archive
+
+
+def test_patched_sdist_gets_the_recipes_requires_and_a_legacy_backend(tmp_path: Path) -> None:
+    import tarfile
+
+    from poetry_wheelmirror.mirror.sdist_patch import patch_sdist
+
+    sdist = _tiny_sdist(tmp_path / "in")
+    patched = patch_sdist(sdist, ["Cython<3"], tmp_path / "out", epoch=1_663_815_000)
+    assert patched == tmp_path / "out" / "oldpkg-1.0.tar.gz"
+    with tarfile.open(patched) as tf:
+        members = tf.getmembers()
+        names = [m.name for m in members]
+        pyproject = tf.extractfile("oldpkg-1.0/pyproject.toml")
+        assert pyproject is not None
+        doc = tomllib.loads(pyproject.read().decode())
+        setup = tf.extractfile("oldpkg-1.0/setup.py")
+        assert setup is not None
+        assert b"setup(name='oldpkg')" in setup.read()
+    assert doc["build-system"] == {
+        "requires": ["setuptools>=40.8.0", "wheel", "Cython<3"],
+        "build-backend": "setuptools.build_meta:__legacy__",
+    }
+    assert names == sorted(names)
+    assert {n.split("/")[0] for n in names} == {"oldpkg-1.0"}
+    assert {"oldpkg-1.0/PKG-INFO", "oldpkg-1.0/src/oldpkg/__init__.py"} <= set(names)
+    for m in members:
+        assert (m.mtime, m.uid, m.gid, m.uname, m.gname) == (1_663_815_000, 0, 0, "", "")
+    # The original is left alone: it is the file whose sha256 PyPI lists.
+    with tarfile.open(sdist) as tf:
+        assert "oldpkg-1.0/pyproject.toml" not in tf.getnames()
+
+
+def test_patching_is_byte_reproducible(tmp_path: Path) -> None:
+    import time
+
+    from poetry_wheelmirror.mirror.sdist_patch import patch_sdist
+
+    sdist = _tiny_sdist(tmp_path / "in")
+    first = patch_sdist(sdist, ["Cython<3"], tmp_path / "a", epoch=1_663_815_000)
+    time.sleep(1.1)  # unpacked files get new mtimes: none may reach the archive
+    second = patch_sdist(sdist, ["Cython<3"], tmp_path / "b", epoch=1_663_815_000)
+    assert first.read_bytes() == second.read_bytes()
+    other = patch_sdist(sdist, ["Cython<3"], tmp_path / "c", epoch=1_700_000_000)
+    assert other.read_bytes() != first.read_bytes()
+
+
+def test_a_zip_sdist_is_repacked_as_tar_gz_and_never_over_the_original(tmp_path: Path) -> None:
+    import tarfile
+    import zipfile
+
+    from poetry_wheelmirror.errors import BuildError
+    from poetry_wheelmirror.mirror.sdist_patch import patch_sdist
+
+    sdist = tmp_path / "oldpkg-1.0.zip"
+    with zipfile.ZipFile(sdist, "w") as zf:
+        zf.writestr("oldpkg-1.0/setup.py", "from setuptools import setup\nsetup()\n")
+        zf.writestr("oldpkg-1.0/pyproject.toml", '[build-system]\nrequires = ["setuptools"]\n')
+    patched = patch_sdist(sdist, ["numpy"], tmp_path / "out", epoch=315532800)
+    assert patched.name == "oldpkg-1.0.tar.gz"
+    with tarfile.open(patched) as tf:
+        pyproject = tf.extractfile("oldpkg-1.0/pyproject.toml")
+        assert pyproject is not None
+        assert tomllib.loads(pyproject.read().decode())["build-system"]["requires"] == [
+            "setuptools",
+            "numpy",
+        ]
+    tar = _tiny_sdist(tmp_path / "same")
+    with pytest.raises(BuildError):
+        patch_sdist(tar, ["numpy"], tar.parent, epoch=315532800)
