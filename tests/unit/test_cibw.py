@@ -298,3 +298,41 @@ def test_a_zip_sdist_is_repacked_as_tar_gz_and_never_over_the_original(tmp_path:
     tar = _tiny_sdist(tmp_path / "same")
     with pytest.raises(BuildError):
         patch_sdist(tar, ["numpy"], tar.parent, epoch=315532800)
+
+
+def test_collect_records_pypis_sdist_not_the_patched_copy(tmp_path: Path) -> None:
+    """The CI wheel is built from fetch-sdist's patched copy; the mirror's source record
+    is still the sdist PyPI lists (filename, url, sha256), which is what its hash chains to."""
+    from poetry_wheelmirror.mirror.collect import collect_wheels
+    from poetry_wheelmirror.mirror.pypi import UpstreamFile
+    from poetry_wheelmirror.mirror.pypi import UpstreamProject
+    from poetry_wheelmirror.mirror.store import MirrorStore
+    from tests.support.wheels import make_wheel
+
+    pypi_sdist = UpstreamFile(
+        filename="grpcio-1.48.2.tar.gz",
+        url="https://files.example.invalid/grpcio-1.48.2.tar.gz",
+        sha256="90e5da224c6b9b23658adf6f36de6f435ef7dbcc9c5c12330314d70d6f8de1f7",
+        size=21992949,
+        upload_time="2022-09-22T02:50:00.000000Z",
+    )
+    project = UpstreamProject(name="grpcio", files=(pypi_sdist,))  # type: ignore[arg-type]
+
+    class Pypi:
+        def project(self, name: str, *, revalidate: bool = False) -> UpstreamProject:
+            return project
+
+    wheel = make_wheel(tmp_path / "wheelhouse", "grpcio-1.48.2-cp311-cp311-manylinux_2_28_x86_64.whl")
+    store = MirrorStore(tmp_path / "mirror")
+    recipes = load_recipes(ROOT / "recipes")
+    collect_wheels([wheel.parent], store=store, pypi=Pypi(), recipes=recipes)  # type: ignore[arg-type]
+    doc = store.package("grpcio")
+    assert doc is not None
+    entry = doc.entry_for("1.48.2")
+    assert entry is not None
+    source = entry.source
+    assert (source.filename, source.sha256, source.url) == (
+        pypi_sdist.filename,
+        pypi_sdist.sha256,
+        pypi_sdist.url,
+    )
