@@ -17,6 +17,11 @@ alone decides how the wheel is built:
 * ``repair-wheel-command``: auditwheel (``--strip`` when the recipe says so) or delocate;
 * ``test-command``: the recipe's import check, run by cibuildwheel in a clean venv with
   the wheel installed, so a wheel that does not import is never uploaded.
+
+The recipe's ``build.requires`` has no cibuildwheel option (a constraint installs
+nothing): ``wheelmirror fetch-sdist`` adds them to a patched copy of the sdist's
+``[build-system] requires``, the same patch ``wheelmirror build`` applies, and the workflow
+builds that copy.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 Each wheel must be of a version its recipe carries, must not be a ``linux_*`` wheel (pip
 ranks those above manylinux: never publish one), and must not have one of PyPI's own
-filenames. Its sdist is looked up on PyPI and recorded as its source, its METADATA
+filenames. Its sdist is looked up on PyPI and recorded as its source (PyPI's filename,
+url and sha256, also when CI built from fetch-sdist's patched copy), its METADATA
 becomes the PEP 658 ``.metadata`` file, and all wheels go in through
 ``MirrorStore.add``: one atomic commit, write-once.
 """
