@@ -12,22 +12,35 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import textwrap
 import threading
 import time
+from collections.abc import Callable
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.e2e.test_faults_plugin import Setup
+from tests.e2e.test_faults_plugin import mirror_dir  # noqa: F401 (a fixture)
+from tests.e2e.test_faults_plugin import setups  # noqa: F401 (a fixture)
+from tests.e2e.test_poetry_plugin import assert_from_mirror
+from tests.e2e.test_poetry_plugin import make_project
+from tests.e2e.test_poetry_plugin import warnings
 from tests.support.cleanenv import clean_env
 from tests.support.faulty_server import FaultyServer
 from tests.support.faulty_server import mirror_docs
 from tests.support.faulty_server import serve_faulty
+from tests.support.passthrough import PassthroughIndex
+from tests.support.poetry_env import POETRY_VERSIONS
+from tests.support.poetry_env import project_env
+from tests.support.static_server import serve_static
 
 pytestmark = pytest.mark.e2e
 
@@ -104,8 +117,6 @@ def changing_server() -> Iterator[tuple[FaultyServer, list[str], set[str]]]:
 def test_two_processes_share_one_cache(
     changing_server: tuple[FaultyServer, list[str], set[str]], tmp_path: Path
 ) -> None:
-    import json
-
     _server, urls, served = changing_server
     cache = tmp_path / "cache"
     procs = [
@@ -354,3 +365,89 @@ def test_build_killed_between_package_document_and_root_keeps_mirror_readable(
         check=False,
     )
     assert check.returncode == 0, check.stderr
+
+
+# -- two poetry installs and a build, one cache and one mirror ------------------------------
+
+
+@pytest.mark.slow
+def test_two_poetry_installs_and_a_build_share_cache_and_mirror(
+    request: pytest.FixtureRequest, pypi_index: PassthroughIndex, tmp_path: Path
+) -> None:
+    """Both installs take the verified mirror wheel (or install normally with one
+    warning) while the build adds crcmod to the same mirror; afterwards the mirror checks
+    and every entry of the shared plugin cache is whole."""
+    # The fixtures of test_faults_plugin (imported above): Poetry with the plugin, and a
+    # real MarkupSafe mirror.
+    get_setup: Callable[[str], Setup] = request.getfixturevalue("setups")
+    seed: Path = request.getfixturevalue("mirror_dir")
+    setup = get_setup(POETRY_VERSIONS[-1])
+    mirror = tmp_path / "mirror"
+    shutil.copytree(seed, mirror)
+    shared = tmp_path / "shared"
+    # Over HTTP (a live view of the directory the build writes to), so the plugin's
+    # shared cache under Poetry's cache-dir is used.
+    with serve_static(mirror) as url:
+        env = project_env(shared, POETRY_WHEELMIRROR_URL=url)
+        projects = [make_project(tmp_path / f"p{i}", pypi_index.url, setup.lock) for i in range(2)]
+        build = subprocess.Popen(
+            [
+                str(WHEELMIRROR),
+                "build",
+                BUILD_PIN,
+                "--mirror",
+                str(mirror),
+                "--cache-dir",
+                str(tmp_path / "bc"),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=clean_env(PIP_CONFIG_FILE=os.devnull),
+            cwd=REPO,
+        )
+        installs = [
+            subprocess.Popen(
+                [str(setup.plugin.poetry), "--no-ansi", "--no-interaction", "install"],
+                cwd=project,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+            for project in projects
+        ]
+        outputs = [proc.communicate(timeout=900)[0] for proc in installs]
+        build_out = build.communicate(timeout=900)[0]
+        assert build.returncode == 0, build_out
+        for proc, out, project in zip(installs, outputs, projects):
+            assert proc.returncode == 0, out
+            assert "Traceback" not in out
+            assert (project / "poetry.lock").read_bytes() == setup.lock
+            if "from the mirror" in out:
+                assert_from_mirror(project, out)
+            else:
+                assert len(warnings(out)) == 1, out
+    check = subprocess.run(
+        [
+            str(WHEELMIRROR),
+            "manifest",
+            "check",
+            str(mirror),
+            "--files",
+            "--cache-dir",
+            str(tmp_path / "cc"),
+        ],
+        capture_output=True,
+        text=True,
+        env=clean_env(),
+        timeout=120,
+        check=False,
+    )
+    assert check.returncode == 0, check.stderr
+    assert "2 package(s)" in check.stdout
+    bodies = list((shared / "poetry-cache").rglob("*.body"))
+    assert bodies, "the plugin cached nothing"
+    for body_path in bodies:
+        meta = json.loads(body_path.with_suffix(".json").read_bytes())
+        assert meta["sha256"] == hashlib.sha256(body_path.read_bytes()).hexdigest(), body_path
