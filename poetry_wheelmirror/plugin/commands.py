@@ -1,4 +1,4 @@
-"""``poetry wheelmirror status`` and ``poetry wheelmirror refresh``.
+"""``poetry wheelmirror status``, ``refresh`` and ``doctor``.
 
 Imported only when one of them runs (or ``poetry list`` shows them); the work is in
 ``poetry_internals``.
@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from cleo.helpers import option
 from poetry.console.commands.env_command import EnvCommand
 
+from poetry_wheelmirror.plugin.poetry_internals import doctor_command
 from poetry_wheelmirror.plugin.poetry_internals import refresh_command
 from poetry_wheelmirror.plugin.poetry_internals import status_command
 
-__all__ = ["COMMANDS", "RefreshCommand", "StatusCommand"]
+__all__ = ["COMMANDS", "DoctorCommand", "RefreshCommand", "StatusCommand"]
 
 
 class StatusCommand(EnvCommand):  # type: ignore[misc]  # Poetry is untyped here
@@ -35,7 +37,23 @@ class RefreshCommand(EnvCommand):  # type: ignore[misc]  # Poetry is untyped her
         return refresh_command(self)
 
 
+class DoctorCommand(EnvCommand):  # type: ignore[misc]  # Poetry is untyped here
+    name = "wheelmirror doctor"
+    description = (
+        "Check Poetry, the plugin, the mirror, pip/uv configuration and where this lock's"
+        " packages would come from."
+    )
+    options = [  # noqa: RUF012  # cleo reads a plain class attribute
+        option("mirror", None, "Mirror base URL or local mirror directory.", flag=False),
+        option("json", None, "Print the checks as JSON.", flag=True),
+    ]
+
+    def handle(self) -> int:
+        return doctor_command(self)
+
+
 COMMANDS: dict[str, Any] = {
     StatusCommand.name: StatusCommand,
     RefreshCommand.name: RefreshCommand,
+    DoctorCommand.name: DoctorCommand,
 }

@@ -52,6 +52,7 @@ __all__ = [
     "LISTENER_PRIORITY",
     "Hook",
     "InternalsMismatch",
+    "doctor_command",
     "on_command",
     "open_reader",
     "poetry_version_problem",
@@ -633,3 +634,43 @@ def refresh_command(command: Any) -> int:
         f" generated {root.generated_at}; {refreshed} package document(s) for this lock"
     )
     return 0
+
+
+def doctor_command(command: Any) -> int:
+    """``poetry wheelmirror doctor``: ``wheelmirror doctor`` seen from inside Poetry, with
+    Poetry's own environment (tags, Python, markers) and no subprocess to find Poetry."""
+    import json
+    import sys
+
+    from cleo.formatters.formatter import Formatter
+    from poetry.__version__ import __version__ as poetry_version
+
+    from poetry_wheelmirror.doctor import DoctorOptions
+    from poetry_wheelmirror.doctor import PoetryFacts
+    from poetry_wheelmirror.doctor import exit_status
+    from poetry_wheelmirror.doctor import format_report
+    from poetry_wheelmirror.doctor import report_json
+    from poetry_wheelmirror.doctor import run_doctor
+
+    poetry, env = command.poetry, command.env
+    python = _python_version(env)
+    checks = run_doctor(
+        DoctorOptions(
+            mirror=command.option("mirror"),
+            project=Path(poetry.pyproject_path).parent,
+            environ=dict(os.environ),
+            poetry_facts=PoetryFacts(version=poetry_version, executable=sys.argv[0]),
+            tags=tuple(_tags(env)),
+            python_version=python,
+            marker_env={k: v for k, v in env.marker_env.items() if isinstance(v, str)},
+            target_label=f"Poetry's environment {env.path} (Python {python})",
+            prefix=Path(env.path),
+            cache_dir=cache_dir_for(poetry.config.get("cache-dir")),
+        )
+    )
+    if command.option("json"):
+        command.line(json.dumps(report_json(checks), indent=2))
+    else:
+        for line in format_report(checks):
+            command.line(Formatter.escape(line))
+    return exit_status(checks)

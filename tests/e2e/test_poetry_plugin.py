@@ -479,3 +479,30 @@ def test_status_and_refresh(
     refreshed = poetries.plugin.run("wheelmirror", "refresh", cwd=project, env=env).stdout
     assert "Refreshed" in refreshed
     assert "1 package document(s) for this lock" in refreshed
+
+
+def test_doctor_inside_poetry(
+    poetries: Poetries, pypi_index: PassthroughIndex, mirror: Path, work: Path
+) -> None:
+    project = make_project(work / "p", pypi_index.url, poetries.lock)
+    env = project_env(work, POETRY_WHEELMIRROR_URL=mirror.as_uri())
+    result = poetries.plugin.run("wheelmirror", "doctor", cwd=project, env=env, check=False)
+    out = result.stdout
+    assert result.returncode == 0, out + result.stderr
+    assert "poetry-wheelmirror" in out, out
+    assert "markupsafe" in out, out
+    # The mirror is read through Poetry's environment: a JSON report names every check.
+    as_json = poetries.plugin.run(
+        "wheelmirror", "doctor", "--json", cwd=project, env=env, check=False
+    ).stdout
+    import json
+
+    report = json.loads(as_json)
+    assert report, as_json
+    # An unreachable mirror is a failing check and a non-zero exit.
+    down = poetries.plugin.run(
+        "wheelmirror", "doctor", "--mirror", f"http://127.0.0.1:{_free_port()}/",
+        cwd=project, env=env, check=False,
+    )  # fmt: skip
+    assert down.returncode == 1, down.stdout + down.stderr
+    assert "FAIL" in down.stdout, down.stdout
