@@ -106,6 +106,15 @@ def params() -> list[object]:
                             "hours (observed; reported, see docs/reliability.md)"
                         )
                     )
+                if target == "wheel" and case_id == "trickle":
+                    marks.append(
+                        pytest.mark.xfail(
+                            reason="Poetry downloads the mirror wheel itself, with a read "
+                            "timeout but no overall deadline: a byte every 0.2 s takes ~280 s "
+                            "(reported, see docs/reliability.md)",
+                            strict=True,
+                        )
+                    )
                 found.append(
                     pytest.param(
                         version,
