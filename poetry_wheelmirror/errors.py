@@ -9,6 +9,7 @@ __all__ = [
     "HashMismatchError",
     "ManifestError",
     "NoCompatibleWheelError",
+    "ProvenanceError",
     "PublishError",
     "RecipeError",
     "WheelmirrorError",
@@ -87,3 +88,9 @@ class PublishError(WheelmirrorError):
     """Publishing would overwrite or conflict with an existing file, or the upload failed."""
 
     exit_code = 8
+
+
+class ProvenanceError(WheelmirrorError):
+    """A wheel's provenance attestation is missing, malformed, or does not verify."""
+
+    exit_code = 9
