@@ -276,7 +276,7 @@ class Hook:
                 self.warn(f"{name}: mirror package document not used: {e}; installing without it")
                 return Decision(False, f"package document unusable: {e}")
         locked = {str(f.get("hash", "")) for f in package.files}
-        return decide(
+        decision = decide(
             name,
             package.version.text,
             doc,
@@ -284,6 +284,41 @@ class Hook:
             _python_version(self.env),
             locked,
         )
+        if decision.use_mirror and decision.wheel is not None and self.settings.provenance != "off":
+            decision = self._check_provenance(name, package.version.text, decision)
+        return decision
+
+    def _check_provenance(self, name: str, version: str, decision: Decision) -> Decision:
+        """The provenance policy's verdict on the chosen mirror wheel (not off)."""
+        from poetry_wheelmirror.plugin.redirect import Decision
+        from poetry_wheelmirror.provenance import Expected
+        from poetry_wheelmirror.provenance import check_wheel
+        from poetry_wheelmirror.provenance import fetch_bundle
+
+        wheel = decision.wheel
+        assert wheel is not None
+        s = self.settings
+        expected = (
+            Expected(s.provenance_repository, s.provenance_workflow)
+            if s.provenance_repository
+            else None
+        )
+        with self.lock:
+            verdict = check_wheel(
+                wheel,
+                s.provenance,  # type: ignore[arg-type]
+                expected,
+                lambda: fetch_bundle(self.reader(), name, wheel),
+                label=f"{name} {version}",
+            )
+        if verdict.use:
+            if verdict.message:
+                self.warn(verdict.message)
+            if verdict.verified:
+                self.debug(f"{name} {version}: provenance verified ({wheel.filename})")
+            return decision
+        # The refusal is the warning (choose_for adds "installing as without the plugin").
+        return Decision(False, verdict.message, warn=True)
 
     # -- the wrappers -------------------------------------------------------------------
 

@@ -7,9 +7,13 @@ Precedence is environment > pyproject.toml > packaged default, per setting::
     enabled = true                        # false: the plugin does nothing for this project
     packages = { allow = ["markupsafe"], deny = ["grpcio"] }   # or a plain list = allow
     platforms = ["linux-x86_64", "macos-arm64"]               # only act on these platforms
+    provenance = "off"                    # or "warn" / "require": verify attestations
+    provenance-repository = "owner/repo"  # who must have signed (default: a github.io URL's)
+    provenance-workflow = ".github/workflows/build.yml"
 
 ``POETRY_WHEELMIRROR_URL`` overrides ``url``; ``POETRY_WHEELMIRROR_DISABLE=1`` turns the
-plugin off on this machine whatever the project says. ``poetry config`` rejects unknown
+plugin off on this machine whatever the project says;
+``POETRY_WHEELMIRROR_PROVENANCE`` overrides ``provenance``. ``poetry config`` rejects unknown
 keys, which is why the per-machine settings are environment variables.
 """
 
@@ -34,6 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DISABLE_ENV",
+    "PROVENANCE_ENV",
     "TOOL_TABLE",
     "URL_ENV",
     "PluginSettings",
@@ -45,7 +50,18 @@ __all__ = [
 TOOL_TABLE: Final = "poetry-wheelmirror"
 URL_ENV: Final = "POETRY_WHEELMIRROR_URL"
 DISABLE_ENV: Final = "POETRY_WHEELMIRROR_DISABLE"
-_KNOWN_KEYS: Final = frozenset({"url", "enabled", "packages", "platforms"})
+PROVENANCE_ENV: Final = "POETRY_WHEELMIRROR_PROVENANCE"
+_KNOWN_KEYS: Final = frozenset(
+    {
+        "url",
+        "enabled",
+        "packages",
+        "platforms",
+        "provenance",
+        "provenance-repository",
+        "provenance-workflow",
+    }
+)
 _TRUE: Final = frozenset({"1", "true", "yes", "on"})
 _FALSE: Final = frozenset({"", "0", "false", "no", "off"})
 
@@ -63,6 +79,11 @@ class PluginSettings:
     allow: frozenset[NormalizedName] = frozenset()
     deny: frozenset[NormalizedName] = frozenset()
     platforms: tuple[str, ...] = ()
+    #: ``"off"``, ``"warn"`` or ``"require"`` (poetry_wheelmirror.provenance.check_wheel).
+    provenance: str = "off"
+    #: ``owner/repo`` whose workflow must have signed; empty: unknown.
+    provenance_repository: str = ""
+    provenance_workflow: str = ".github/workflows/build.yml"
 
     def package_problem(self, name: str) -> str | None:
         """Why *name* may not come from the mirror under these settings, or None."""
@@ -186,6 +207,7 @@ def load_settings(table: Mapping[str, Any] | None, environ: Mapping[str, str]) -
         enabled, reason = False, f"{DISABLE_ENV}={environ[DISABLE_ENV]}"
 
     allow, deny = _packages(table.get("packages"))
+    provenance, prov_repo, prov_workflow = _provenance(table, environ, url)
     return PluginSettings(
         url=url,
         url_source=url_source,
@@ -194,7 +216,46 @@ def load_settings(table: Mapping[str, Any] | None, environ: Mapping[str, str]) -
         allow=allow,
         deny=deny,
         platforms=_platforms(table.get("platforms")),
+        provenance=provenance,
+        provenance_repository=prov_repo,
+        provenance_workflow=prov_workflow,
     )
+
+
+def _provenance(
+    table: Mapping[str, Any], environ: Mapping[str, str], url: str
+) -> tuple[str, str, str]:
+    from poetry_wheelmirror.provenance import DEFAULT_WORKFLOW
+    from poetry_wheelmirror.provenance import POLICIES
+    from poetry_wheelmirror.provenance import normalize_repository
+    from poetry_wheelmirror.provenance import normalize_workflow
+    from poetry_wheelmirror.provenance import repository_from_mirror_url
+
+    choices = " / ".join(POLICIES)
+    policy = table.get("provenance", "off")
+    if not isinstance(policy, str) or policy not in POLICIES:
+        msg = f"[tool.{TOOL_TABLE}] provenance must be one of {choices}"
+        raise ConfigError(msg)
+    if environ.get(PROVENANCE_ENV, "").strip():
+        policy = environ[PROVENANCE_ENV].strip().lower()
+        if policy not in POLICIES:
+            msg = f"{PROVENANCE_ENV}={environ[PROVENANCE_ENV]!r} is not one of {choices}"
+            raise ConfigError(msg)
+    values: dict[str, str] = {}
+    for key in ("provenance-repository", "provenance-workflow"):
+        value = table.get(key)
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            msg = f"[tool.{TOOL_TABLE}] {key} must be a non-empty string"
+            raise ConfigError(msg)
+        values[key] = value or ""
+    try:
+        repository = values["provenance-repository"] or repository_from_mirror_url(url) or ""
+        repository = normalize_repository(repository) if repository else ""
+        workflow = normalize_workflow(values["provenance-workflow"] or DEFAULT_WORKFLOW)
+    except ConfigError as e:
+        msg = f"[tool.{TOOL_TABLE}] provenance: {e}"
+        raise ConfigError(msg) from None
+    return policy, repository, workflow
 
 
 def cache_dir_for(poetry_cache_dir: str | Path | None) -> Path | None:
