@@ -60,6 +60,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
+from typing import Any
 
 from bench.bench_router import CACHE
 from bench.bench_router import PIP_HEADERS
@@ -318,7 +319,7 @@ def routing_index(mirror: Path, upstream: str, work: Path, ttl: float) -> Iterat
 # -- wrk ---------------------------------------------------------------------------------
 
 
-def run_wrk(url: str, script: Path, args: argparse.Namespace, duration: float) -> dict:
+def run_wrk(url: str, script: Path, args: argparse.Namespace, duration: float) -> dict[str, Any]:
     cmd = [
         "wrk",
         f"-t{args.threads}",
@@ -334,7 +335,7 @@ def run_wrk(url: str, script: Path, args: argparse.Namespace, duration: float) -
     proc = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=duration + 60)
     for line in proc.stdout.splitlines():
         if line.startswith(RESULT_MARK) and not proc.stderr.strip():
-            result: dict = json.loads(line[len(RESULT_MARK) :])
+            result: dict[str, Any] = json.loads(line[len(RESULT_MARK) :])
             result["stdout"] = proc.stdout
             return result
     # wrk exits 0 even when its Lua script fails: its stderr says so.
@@ -368,7 +369,7 @@ def _slope_mb_per_min(samples: list[Sample]) -> float:
 
 
 def evaluate(
-    result: dict,
+    result: dict[str, Any],
     samples: list[Sample],
     server: Server,
     args: argparse.Namespace,
