@@ -375,6 +375,7 @@ def evaluate(
     args: argparse.Namespace,
     mix_size: int,
     traceback_lines: int,
+    stderr_lines: int = 0,
 ) -> tuple[list[tuple[str, str]], list[str]]:
     """(table rows, problems)."""
     problems: list[str] = []
@@ -436,6 +437,7 @@ def evaluate(
         ("server processes / threads", f"{samples[-1].processes} / {samples[-1].threads}"),
         ("RSS samples", f"{len(samples)}, every {args.interval} s"),
         ("server stop on SIGINT", f"exit {server.exit_status}"),
+        ("server stderr", f"{stderr_lines} line(s), {traceback_lines} traceback(s)"),
         ("verdict", "PASS" if not problems else "FAIL: " + "; ".join(problems)),
     ]
     return rows, problems
@@ -493,8 +495,11 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             sampler.stop()
         server.died = server.proc.poll() is not None
-    traceback_lines = server.stderr.read_text().count("Traceback")
-    rows, problems = evaluate(result, sampler.samples, server, args, len(mix), traceback_lines)
+    stderr = server.stderr.read_text()
+    traceback_lines = stderr.count("Traceback")
+    rows, problems = evaluate(
+        result, sampler.samples, server, args, len(mix), traceback_lines, len(stderr.splitlines())
+    )
     machine = f"{_cpu_model()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
     print(f"machine: {machine}")
     print(f"command: .venv/bin/python -m bench.soak_router {' '.join(argv or sys.argv[1:])}")
