@@ -64,6 +64,7 @@ __all__ = [
     "require_sigstore",
     "sigstore_available",
     "verify_bundle",
+    "verify_recorded",
 ]
 
 Policy = Literal["off", "warn", "require"]
@@ -96,7 +97,7 @@ def normalize_repository(value: str) -> str:
     >>> normalize_repository("https://github.com/O/R"), normalize_repository("O/R.py")
     ('O/R', 'O/R.py')
     """
-    repo = value.strip().removeprefix("https://github.com/").removesuffix(".git").rstrip("/")
+    repo = value.strip().removeprefix("https://github.com/").rstrip("/").removesuffix(".git")
     if not _REPO.match(repo):
         msg = f"{value!r} is not a GitHub repository (owner/name)"
         raise ConfigError(msg)
@@ -327,6 +328,21 @@ def verify_bundle(bundle: bytes, sha256: str, expected: Expected) -> Verified:
     return Verified(build_config_uri=uri, subjects=subjects)
 
 
+def verify_recorded(bundle: bytes, wheel: WheelFile, expected: Expected) -> Verified:
+    """Verify the bundle fetched for *wheel*: first that it is the one the package
+    document records (its sha256), then :func:`verify_bundle` for the wheel's sha256."""
+    import hashlib
+
+    if wheel.provenance is None:
+        msg = f"{wheel.filename}: no provenance attestation is recorded"
+        raise ProvenanceError(msg)
+    digest = hashlib.sha256(bundle).hexdigest()
+    if digest != wheel.provenance.sha256:
+        msg = f"the bundle's sha256 {digest} is not the recorded {wheel.provenance.sha256}"
+        raise ProvenanceError(msg)
+    return verify_bundle(bundle, wheel.sha256, expected)
+
+
 def bundle_from_pep740(attestation: Mapping[str, Any]) -> bytes:
     """A PEP 740 attestation object (as PyPI's integrity API serves them) as a
     Sigstore bundle v0.3 (JSON bytes): the same conversion as pypi-attestations'
@@ -413,13 +429,7 @@ def check_wheel(
     except WheelmirrorError as e:
         return cannot(f"{label}: cannot fetch its attestation ({e})", once=False)
     try:
-        import hashlib
-
-        digest = hashlib.sha256(bundle).hexdigest()
-        if digest != wheel.provenance.sha256:
-            msg = f"the bundle's sha256 {digest} is not the recorded {wheel.provenance.sha256}"
-            raise ProvenanceError(msg)
-        verify_bundle(bundle, wheel.sha256, expected)
+        verify_recorded(bundle, wheel, expected)
     except WheelmirrorError as e:
         return Verdict(False, f"{label}: refusing the mirror wheel: provenance not verified: {e}")
     return Verdict(True, verified=True)

@@ -298,11 +298,8 @@ class Hook:
         wheel = decision.wheel
         assert wheel is not None
         s = self.settings
-        expected = (
-            Expected(s.provenance_repository, s.provenance_workflow)
-            if s.provenance_repository
-            else None
-        )
+        repository = s.expected_repository()
+        expected = Expected(repository, s.provenance_workflow) if repository else None
         with self.lock:
             verdict = check_wheel(
                 wheel,

@@ -81,9 +81,16 @@ class PluginSettings:
     platforms: tuple[str, ...] = ()
     #: ``"off"``, ``"warn"`` or ``"require"`` (poetry_wheelmirror.provenance.check_wheel).
     provenance: str = "off"
-    #: ``owner/repo`` whose workflow must have signed; empty: unknown.
+    #: ``owner/repo`` whose workflow must have signed; empty: the one a
+    #: ``https://OWNER.github.io/REPO/`` url names (see :meth:`expected_repository`).
     provenance_repository: str = ""
     provenance_workflow: str = ".github/workflows/build.yml"
+
+    def expected_repository(self) -> str:
+        """The repository whose workflow must have signed the wheels ("": unknown)."""
+        from poetry_wheelmirror.provenance import repository_from_mirror_url
+
+        return self.provenance_repository or repository_from_mirror_url(self.url) or ""
 
     def package_problem(self, name: str) -> str | None:
         """Why *name* may not come from the mirror under these settings, or None."""
@@ -207,7 +214,7 @@ def load_settings(table: Mapping[str, Any] | None, environ: Mapping[str, str]) -
         enabled, reason = False, f"{DISABLE_ENV}={environ[DISABLE_ENV]}"
 
     allow, deny = _packages(table.get("packages"))
-    provenance, prov_repo, prov_workflow = _provenance(table, environ, url)
+    provenance, prov_repo, prov_workflow = _provenance(table, environ)
     return PluginSettings(
         url=url,
         url_source=url_source,
@@ -222,14 +229,11 @@ def load_settings(table: Mapping[str, Any] | None, environ: Mapping[str, str]) -
     )
 
 
-def _provenance(
-    table: Mapping[str, Any], environ: Mapping[str, str], url: str
-) -> tuple[str, str, str]:
+def _provenance(table: Mapping[str, Any], environ: Mapping[str, str]) -> tuple[str, str, str]:
     from poetry_wheelmirror.provenance import DEFAULT_WORKFLOW
     from poetry_wheelmirror.provenance import POLICIES
     from poetry_wheelmirror.provenance import normalize_repository
     from poetry_wheelmirror.provenance import normalize_workflow
-    from poetry_wheelmirror.provenance import repository_from_mirror_url
 
     choices = " / ".join(POLICIES)
     policy = table.get("provenance", "off")
@@ -249,7 +253,7 @@ def _provenance(
             raise ConfigError(msg)
         values[key] = value or ""
     try:
-        repository = values["provenance-repository"] or repository_from_mirror_url(url) or ""
+        repository = values["provenance-repository"]
         repository = normalize_repository(repository) if repository else ""
         workflow = normalize_workflow(values["provenance-workflow"] or DEFAULT_WORKFLOW)
     except ConfigError as e:

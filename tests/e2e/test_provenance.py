@@ -1,0 +1,249 @@
+"""Provenance verification with a genuine Sigstore attestation (tests/support/real_attestation.py):
+the library, the plugin's decision point, and `wheelmirror verify`.
+
+The attestation and the file it attests come from PyPI at test time (once per session);
+verification itself is offline (sigstore-python's shipped trusted root).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from poetry_wheelmirror import provenance as pv
+from poetry_wheelmirror.errors import ProvenanceError
+from poetry_wheelmirror.plugin.settings import PluginSettings
+from tests.support.cleanenv import clean_env
+from tests.support.cli import run_wheelmirror
+from tests.support.real_attestation import PROJECT
+from tests.support.real_attestation import TAMPERED
+from tests.support.real_attestation import VERSION
+from tests.support.real_attestation import WHEEL
+from tests.support.real_attestation import RealAttestation
+from tests.support.real_attestation import fetch_real_attestation
+from tests.support.real_attestation import write_attested_mirror
+from tests.unit import test_poetry_internals as tpi
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def att() -> Iterator[RealAttestation]:
+    if not pv.sigstore_available():
+        pytest.skip("sigstore (the verify extra) is not installed: pip install -e '.[verify]'")
+    return fetch_real_attestation()
+
+
+@pytest.fixture
+def right(att: RealAttestation) -> pv.Expected:
+    return pv.Expected.of(att.repository, att.workflow)
+
+
+def test_a_genuine_bundle_verifies_offline(att: RealAttestation, right: pv.Expected) -> None:
+    verified = pv.verify_bundle(att.bundle, att.sha256, right)
+    assert verified.build_config_uri == (
+        "https://github.com/trailofbits/pypi-attestations/.github/workflows/release.yml"
+        "@refs/tags/v0.0.19"
+    )
+    assert att.sha256 in verified.subjects
+    # The PEP 740 publish attestation of the same file verifies the same way.
+    assert pv.verify_bundle(att.publish_bundle, att.sha256, right).subjects == verified.subjects
+    # Warm, a verification costs milliseconds (DESIGN.md: about 2 ms).
+    start = time.perf_counter()
+    for _ in range(10):
+        pv.verify_bundle(att.bundle, att.sha256, right)
+    assert (time.perf_counter() - start) / 10 < 0.1
+
+
+def _mutate(bundle: bytes, change: Any) -> bytes:
+    data = json.loads(bundle)
+    change(data)
+    return json.dumps(data).encode()
+
+
+def _flip_signature(data: dict[str, Any]) -> None:
+    sig = base64.b64decode(data["dsseEnvelope"]["signatures"][0]["sig"])
+    data["dsseEnvelope"]["signatures"][0]["sig"] = base64.b64encode(
+        sig[:-1] + bytes([sig[-1] ^ 1])
+    ).decode()
+
+
+def _swap_subject(data: dict[str, Any]) -> None:
+    statement = json.loads(base64.b64decode(data["dsseEnvelope"]["payload"]))
+    statement["subject"][0]["digest"]["sha256"] = "0" * 64
+    data["dsseEnvelope"]["payload"] = base64.b64encode(json.dumps(statement).encode()).decode()
+
+
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        (
+            "wrong repository",
+            "signed by https://github.com/trailofbits/pypi-attestations/.github/workflows/"
+            "release.yml, not by the expected workflow https://github.com/trailofbits/"
+            "rfc8785.py/.github/workflows/release.yml",
+        ),
+        (
+            "wrong workflow",
+            "not by the expected workflow https://github.com/trailofbits/pypi-attestations/"
+            ".github/workflows/build.yml",
+        ),
+        (
+            "tampered digest",
+            "the attestation does not name this file's sha256 " + "f" * 64,
+        ),
+        ("tampered signature", "signature not verified: DSSE: invalid signature"),
+        ("swapped subject", "signature not verified"),
+        ("another certificate", "signature not verified"),
+    ],
+)
+def test_verification_failures_are_one_line(
+    att: RealAttestation, right: pv.Expected, case: str, message: str
+) -> None:
+    bundle, sha256, expected = att.bundle, att.sha256, right
+    if case == "wrong repository":
+        expected = pv.Expected.of("trailofbits/rfc8785.py", att.workflow)
+    elif case == "wrong workflow":
+        expected = pv.Expected.of(att.repository)
+    elif case == "tampered digest":
+        sha256 = "f" * 64  # the wheel's sha256 changed
+    elif case == "tampered signature":
+        bundle = _mutate(bundle, _flip_signature)
+    elif case == "swapped subject":
+        sha256 = "0" * 64
+        bundle = _mutate(bundle, _swap_subject)
+    else:
+        # The publish attestation's certificate with the build attestation's envelope.
+        publish = json.loads(att.publish_bundle)
+        bundle = _mutate(
+            bundle,
+            lambda d: d.update(verificationMaterial=publish["verificationMaterial"]),
+        )
+    with pytest.raises(ProvenanceError) as info:
+        pv.verify_bundle(bundle, sha256, expected)
+    text = str(info.value)
+    assert message in text
+    assert "\n" not in text
+
+
+# -- the plugin's decision point, real bundle -------------------------------------------
+
+
+def _decide(
+    tmp_path: Path, att: RealAttestation, policy: str, wheels: tuple[str, ...], **settings: Any
+) -> tuple[str, tpi.IO]:
+    mirror = write_attested_mirror(tmp_path / "mirror", att, wheels=wheels)
+    hook, io = tpi.make_hook(tmp_path, mirror.as_uri(), io=tpi.IO(verbose=True))
+    hook.settings = PluginSettings(
+        url=mirror.as_uri(),
+        provenance=policy,
+        provenance_repository=settings.get("repository", att.repository),
+        provenance_workflow=settings.get("workflow", att.workflow),
+    )
+    package = tpi.Package(PROJECT, sdist_sha=att.sha256)
+    package.version.text = VERSION  # an instance attribute: Version stays as it is
+    sdist = f"{PROJECT.replace('-', '_')}-{VERSION}.tar.gz"
+    link = hook.choose_for(package, lambda p: tpi.Link(f"https://files/{sdist}"))
+    return str(link.filename), io
+
+
+@pytest.mark.parametrize("policy", ["warn", "require"])
+def test_plugin_uses_a_verified_wheel_and_refuses_a_tampered_one(
+    tmp_path: Path, att: RealAttestation, policy: str
+) -> None:
+    chosen, io = _decide(tmp_path / "good", att, policy, (WHEEL,))
+    assert chosen == WHEEL
+    assert io.err == []
+    assert f"{PROJECT} {VERSION}: provenance verified ({WHEEL})" in "\n".join(io.out)
+
+    chosen, io = _decide(tmp_path / "bad", att, policy, (TAMPERED,))
+    assert chosen.endswith(".tar.gz")  # Poetry's own choice
+    (warning,) = io.err
+    assert f"{PROJECT} {VERSION}: refusing the mirror wheel: provenance not verified" in warning
+    assert "does not name this file's sha256" in warning
+
+    chosen, io = _decide(tmp_path / "other", att, policy, (WHEEL,), repository="o/r")
+    assert chosen.endswith(".tar.gz")
+    (warning,) = io.err
+    assert "not by the expected workflow https://github.com/o/r/" in warning
+
+
+def test_plugin_policy_off_fetches_no_bundle(tmp_path: Path, att: RealAttestation) -> None:
+    mirror = write_attested_mirror(tmp_path / "mirror", att, wheels=(TAMPERED,))
+    bundle = mirror / "files" / PROJECT / f"{WHEEL}.sigstore.json"
+    bundle.unlink()  # would fail any verification or fetch
+    hook, io = tpi.make_hook(tmp_path, mirror.as_uri())
+    package = tpi.Package(PROJECT, sdist_sha=att.sha256)
+    package.version.text = VERSION  # an instance attribute: Version stays as it is
+    link = hook.choose_for(package, lambda p: tpi.Link("https://files/x-1.tar.gz"))
+    assert link.filename == TAMPERED
+    assert io.err == []
+
+
+# -- wheelmirror verify -----------------------------------------------------------------
+
+
+def _verify(tmp_path: Path, mirror: Path, *args: str) -> tuple[int, list[str], str]:
+    env = clean_env(WHEELMIRROR_CACHE_DIR=str(tmp_path / "cache"))
+    result = run_wheelmirror("verify", "--mirror", str(mirror), *args, env=env, timeout=120)
+    return result.returncode, result.stdout.splitlines(), result.stderr
+
+
+def test_verify_command(tmp_path: Path, att: RealAttestation) -> None:
+    who = ["--repository", att.repository, "--workflow", att.workflow]
+    good = write_attested_mirror(tmp_path / "good", att, wheels=(WHEEL,))
+    code, lines, err = _verify(tmp_path, good, f"{PROJECT}=={VERSION}", *who)
+    assert code == 0, err
+    assert lines == [
+        f"OK         {WHEEL}: signed by https://github.com/trailofbits/pypi-attestations/"
+        ".github/workflows/release.yml@refs/tags/v0.0.19"
+    ]
+    assert "1 wheel(s): 1 verified, 0 failed" in err
+
+    both = write_attested_mirror(tmp_path / "both", att)
+    code, lines, err = _verify(tmp_path, both, "--all", *who)
+    assert code == ProvenanceError.exit_code, err
+    assert lines[0].startswith(f"FAILED     {TAMPERED}: the attestation does not name")
+    assert lines[1].startswith(f"OK         {WHEEL}")
+    assert "2 wheel(s): 1 verified, 1 failed" in err
+
+    code, lines, err = _verify(
+        tmp_path, good, f"{PROJECT}=={VERSION}", "--repository", "o/r", "--workflow", att.workflow
+    )
+    assert code == ProvenanceError.exit_code
+    assert lines == [
+        f"FAILED     {WHEEL}: signed by https://github.com/trailofbits/pypi-attestations/"
+        ".github/workflows/release.yml, not by the expected workflow "
+        "https://github.com/o/r/.github/workflows/release.yml"
+    ]
+
+    code, lines, err = _verify(tmp_path, good, f"{PROJECT}=={VERSION}", "--repository", "o/r@x")
+    assert code == 2
+    assert "is not a GitHub repository" in err
+
+    code, lines, err = _verify(tmp_path, good, f"{PROJECT}=={VERSION}")
+    assert code == 2
+    assert "use --repository" in err
+
+    code, _, err = _verify(tmp_path, good, f"{PROJECT}==9.9", *who)
+    assert code == 2
+    assert f"the mirror has no build of {PROJECT} 9.9" in err
+
+
+def test_verify_command_policy_for_unattested_wheels(tmp_path: Path) -> None:
+    if not pv.sigstore_available():
+        pytest.skip("sigstore (the verify extra) is not installed")
+    mirror = tpi.write_mirror(tmp_path / "mirror")
+    who = ["--repository", "o/r"]
+    code, lines, err = _verify(tmp_path, mirror, "markupsafe==2.0.1", *who)
+    assert code == ProvenanceError.exit_code
+    assert lines == [f"MISSING    {tpi.WHEEL}: no provenance attestation is recorded"]
+    code, lines, err = _verify(tmp_path, mirror, "markupsafe==2.0.1", *who, "--policy", "warn")
+    assert code == 0, err
+    assert lines == [f"UNVERIFIED {tpi.WHEEL}: no provenance attestation is recorded"]

@@ -1,0 +1,255 @@
+"""provenance.py without the network: identities, settings, and the off / warn / require
+policy (the real-bundle checks are in tests/e2e/test_provenance.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from poetry_wheelmirror import manifest as m
+from poetry_wheelmirror import provenance as pv
+from poetry_wheelmirror.errors import ConfigError
+from poetry_wheelmirror.errors import FetchError
+from poetry_wheelmirror.errors import ProvenanceError
+from poetry_wheelmirror.plugin.settings import PluginSettings
+from poetry_wheelmirror.plugin.settings import load_settings
+from tests.unit import test_poetry_internals as tpi
+
+WHEEL = m.WheelFile("a-1.0-py3-none-any.whl", "a-1.0-py3-none-any.whl", "ab" * 32, 10)
+ATTESTED = m.WheelFile(
+    "a-1.0-py3-none-any.whl",
+    "a-1.0-py3-none-any.whl",
+    "ab" * 32,
+    10,
+    provenance=m.Provenance("a.sigstore.json", "cd" * 32, "https://github.com/o/r", "x"),
+)
+EXPECTED = pv.Expected("o/r")
+
+
+def test_identities_are_normalised() -> None:
+    assert pv.normalize_repository("https://github.com/O/R.git/") == "O/R"
+    assert (
+        pv.normalize_workflow(".github/workflows/b.yaml@refs/tags/v1") == ".github/workflows/b.yaml"
+    )
+    assert pv.Expected.of("o/r").prefix == "https://github.com/o/r/.github/workflows/build.yml@"
+    for bad in ("o", "o/r/x", "https://gitlab.com/o/r", "o r/x"):
+        with pytest.raises(ConfigError, match="is not a GitHub repository"):
+            pv.normalize_repository(bad)
+    for bad in ("build.yml", ".github/workflows/../x.yml", ".github/workflows/x.txt"):
+        with pytest.raises(ConfigError, match="is not a workflow path"):
+            pv.normalize_workflow(bad)
+    assert pv.repository_from_mirror_url("https://o.github.io/r/sub/") == "o/r"
+    assert pv.repository_from_mirror_url("https://o.github.io.evil/r/") is None
+    assert pv.repository_from_mirror_url("file:///m") is None
+
+
+def test_settings() -> None:
+    default = load_settings(None, {})
+    assert default.provenance == "off"
+    assert default.provenance_repository == ""
+    assert default.expected_repository() == "poetry-wheelmirror/mirror"  # from the URL
+    assert default.provenance_workflow == ".github/workflows/build.yml"
+    s = load_settings(
+        {
+            "url": "https://example.org/m/",
+            "provenance": "warn",
+            "provenance-repository": "https://github.com/A/B",
+            "provenance-workflow": ".github/workflows/release.yml",
+        },
+        {},
+    )
+    assert (s.provenance, s.provenance_repository, s.provenance_workflow) == (
+        "warn",
+        "A/B",
+        ".github/workflows/release.yml",
+    )
+    assert s.expected_repository() == "A/B"
+    assert load_settings({"url": "https://example.org/m/"}, {}).expected_repository() == ""
+    env = {"POETRY_WHEELMIRROR_PROVENANCE": " Require "}
+    assert load_settings({"provenance": "warn"}, env).provenance == "require"
+    bad: list[tuple[dict[str, Any], dict[str, str], str]] = [
+        ({"provenance": "yes"}, {}, "provenance must be one of off / warn / require"),
+        ({"provenance": True}, {}, "provenance must be one of"),
+        ({}, {"POETRY_WHEELMIRROR_PROVENANCE": "strict"}, "'strict' is not one of"),
+        ({"provenance-repository": ""}, {}, "must be a non-empty string"),
+        ({"provenance-repository": "x"}, {}, "is not a GitHub repository"),
+        ({"provenance-workflow": "build.yml"}, {}, "is not a workflow path"),
+    ]
+    for table, environ, message in bad:
+        with pytest.raises(ConfigError, match=message) as info:
+            load_settings(table, environ)
+        assert "\n" not in str(info.value)
+
+
+def test_missing_extra_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pv, "sigstore_available", lambda: False)
+    with pytest.raises(ConfigError, match=r"pip install 'poetry-wheelmirror\[verify\]'"):
+        pv.require_sigstore()
+    with pytest.raises(ConfigError, match="needs sigstore"):
+        pv.verify_bundle(b"{}", "ab" * 32, EXPECTED)
+
+
+def test_the_plugin_module_does_not_import_sigstore() -> None:
+    import subprocess
+    import sys
+
+    from tests.support.cleanenv import clean_env
+
+    code = (
+        "import sys, poetry_wheelmirror.plugin.poetry_internals;"
+        "from poetry_wheelmirror.plugin.settings import load_settings;"
+        "load_settings({'provenance': 'require'}, {});"
+        "import poetry_wheelmirror.provenance;"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sigstore', 'cryptography')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=clean_env(), check=True
+    )
+    assert out.stdout.strip() == "[]"
+
+
+# -- the policy -------------------------------------------------------------------------
+
+
+class Fetch:
+    def __init__(self, error: Exception | None = None) -> None:
+        self.calls = 0
+        self.error = error
+
+    def __call__(self) -> bytes:
+        self.calls += 1
+        if self.error is not None:
+            raise self.error
+        return b"bundle"
+
+
+def run(
+    monkeypatch: pytest.MonkeyPatch,
+    policy: pv.Policy,
+    wheel: m.WheelFile = ATTESTED,
+    *,
+    extra: bool = True,
+    outcome: Exception | None = None,
+    fetch: Fetch | None = None,
+    expected: pv.Expected | None = EXPECTED,
+) -> tuple[pv.Verdict, Fetch]:
+    fetch = fetch or Fetch()
+
+    def fake_verify(bundle: bytes, w: m.WheelFile, e: pv.Expected) -> pv.Verified:
+        assert (bundle, w, e) == (b"bundle", wheel, expected)
+        if outcome is not None:
+            raise outcome
+        return pv.Verified("https://github.com/o/r/.github/workflows/build.yml@x", frozenset())
+
+    monkeypatch.setattr(pv, "sigstore_available", lambda: extra)
+    monkeypatch.setattr(pv, "verify_recorded", fake_verify)
+    return pv.check_wheel(wheel, policy, expected, fetch, label="a 1.0"), fetch
+
+
+def test_off_never_verifies_or_fetches(monkeypatch: pytest.MonkeyPatch) -> None:
+    for wheel in (WHEEL, ATTESTED):
+        verdict, fetch = run(monkeypatch, "off", wheel, outcome=ProvenanceError("bad"))
+        assert verdict == pv.Verdict(True)
+        assert fetch.calls == 0
+
+
+def test_warn(monkeypatch: pytest.MonkeyPatch) -> None:
+    ok, fetch = run(monkeypatch, "warn")
+    assert ok == pv.Verdict(True, verified=True)
+    assert fetch.calls == 1
+    # A failed verification refuses the wheel (Poetry installs normally).
+    bad, _ = run(monkeypatch, "warn", outcome=ProvenanceError("signed by x/y, not z"))
+    assert not bad.use
+    assert bad.message == (
+        "a 1.0: refusing the mirror wheel: provenance not verified: signed by x/y, not z"
+    )
+    # Cannot verify: used, with a warning; the same text for every wheel (said once).
+    none, fetch = run(monkeypatch, "warn", WHEEL)
+    assert none.use
+    assert none.message
+    assert not none.verified
+    assert fetch.calls == 0
+    assert "no provenance attestation is recorded: using the mirror wheel unverified" in (
+        none.message
+    )
+    missing, fetch = run(monkeypatch, "warn", extra=False)
+    assert missing.use
+    assert missing.once
+    assert fetch.calls == 0
+    assert missing.message.startswith("provenance verification needs sigstore")
+    unknown, fetch = run(monkeypatch, "warn", expected=None)
+    assert unknown.use
+    assert unknown.once
+    assert "set provenance-repository" in unknown.message
+    unfetched, _ = run(monkeypatch, "warn", fetch=Fetch(FetchError("HTTP 404")))
+    assert unfetched.use
+    assert "cannot fetch its attestation (HTTP 404)" in unfetched.message
+
+
+def test_require(monkeypatch: pytest.MonkeyPatch) -> None:
+    ok, _ = run(monkeypatch, "require")
+    assert ok == pv.Verdict(True, verified=True)
+    cases: list[tuple[dict[str, Any], str]] = [
+        ({"wheel": WHEEL}, "no provenance attestation is recorded: refusing"),
+        ({"extra": False}, "needs sigstore"),
+        ({"expected": None}, "no expected repository"),
+        ({"fetch": Fetch(FetchError("HTTP 404"))}, "cannot fetch its attestation"),
+        ({"outcome": ProvenanceError("the attestation does not name")}, "not verified"),
+    ]
+    for kwargs, text in cases:
+        verdict, _ = run(monkeypatch, "require", **kwargs)
+        assert not verdict.use, kwargs
+        assert text in verdict.message
+        assert "\n" not in verdict.message
+
+
+def test_recorded_bundle_digest_is_checked_first() -> None:
+    with pytest.raises(ProvenanceError, match="is not the recorded"):
+        pv.verify_recorded(b"other bytes", ATTESTED, EXPECTED)
+    with pytest.raises(ProvenanceError, match="no provenance attestation is recorded"):
+        pv.verify_recorded(b"", WHEEL, EXPECTED)
+
+
+def test_malformed_bundles_fail_in_one_line() -> None:
+    if not pv.sigstore_available():
+        pytest.skip("sigstore (the verify extra) is not installed")
+    for bundle in (b"", b"{", b"{}", b'{"mediaType": "x"}', b"x" * (pv.MAX_BUNDLE_BYTES + 1)):
+        with pytest.raises(ProvenanceError) as info:
+            pv.verify_bundle(bundle, "ab" * 32, EXPECTED)
+        assert "\n" not in str(info.value)
+    with pytest.raises(ProvenanceError, match="not a PEP 740 attestation"):
+        pv.bundle_from_pep740({"envelope": {}})
+
+
+# -- the plugin's decision point --------------------------------------------------------
+
+
+def hook_for(tmp_path: Path, mirror: Path, policy: str) -> tuple[Any, tpi.IO]:
+    hook, io = tpi.make_hook(tmp_path, mirror.as_uri())
+    hook.settings = PluginSettings(url=mirror.as_uri(), provenance=policy)
+    return hook, io
+
+
+def test_plugin_policies_on_an_unattested_mirror_wheel(tmp_path: Path) -> None:
+    mirror = tpi.write_mirror(tmp_path / "mirror")
+    # off: used, no warning.
+    hook, io = hook_for(tmp_path, mirror, "off")
+    assert hook.choose_for(tpi.Package(), tpi.sdist_choice).filename == tpi.WHEEL
+    assert io.err == []
+    # warn: used, one warning however often asked.
+    hook, io = hook_for(tmp_path, mirror, "warn")
+    for _ in range(2):
+        assert hook.choose_for(tpi.Package(), tpi.sdist_choice).filename == tpi.WHEEL
+    (warning,) = io.err
+    assert "no provenance attestation is recorded: using the mirror wheel unverified" in warning
+    # require: Poetry's own choice, with a warning.
+    hook, io = hook_for(tmp_path, mirror, "require")
+    package = tpi.Package()
+    files = package.files
+    assert hook.choose_for(package, tpi.sdist_choice).filename == tpi.SDIST
+    assert package.files is files  # nothing patched
+    (warning,) = io.err
+    assert "no provenance attestation is recorded: refusing the mirror wheel" in warning
+    assert "installing as without the plugin" in warning
