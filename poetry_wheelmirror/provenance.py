@@ -383,8 +383,8 @@ class Verdict:
     use: bool
     #: A warning for the user (empty: nothing to say).
     message: str = ""
-    #: True when *message* is the same for every wheel (say it once per run).
-    once: bool = False
+    #: Non-empty: warn only once per run for this kind of message (the first wheel).
+    once: str = ""
     verified: bool = False
 
 
@@ -409,25 +409,25 @@ def check_wheel(
     strict = policy == "require"
     tail = f"(provenance = {policy})"
 
-    def cannot(reason: str, *, once: bool) -> Verdict:
-        if strict:
-            return Verdict(False, f"{reason}: refusing the mirror wheel {tail}", once=once)
+    def cannot(reason: str, *, once: str = "") -> Verdict:
+        if strict:  # every refusal is said: each one changes what gets installed
+            return Verdict(False, f"{reason}: refusing the mirror wheel {tail}")
         return Verdict(True, f"{reason}: using the mirror wheel unverified {tail}", once=once)
 
     if wheel.provenance is None:
-        return cannot(f"{label}: no provenance attestation is recorded", once=False)
+        return cannot(f"{label}: no provenance attestation is recorded", once="unattested")
     if not sigstore_available():
-        return cannot(missing_extra_message(), once=True)
+        return cannot(missing_extra_message(), once="extra")
     if expected is None:
         return cannot(
             "no expected repository to verify provenance against"
             f" (set provenance-repository in [tool.{_TOOL_TABLE}])",
-            once=True,
+            once="expected",
         )
     try:
         bundle = fetch_bundle()
     except WheelmirrorError as e:
-        return cannot(f"{label}: cannot fetch its attestation ({e})", once=False)
+        return cannot(f"{label}: cannot fetch its attestation ({e})")
     try:
         verify_recorded(bundle, wheel, expected)
     except WheelmirrorError as e:

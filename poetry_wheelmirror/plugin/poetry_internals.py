@@ -190,6 +190,7 @@ class Hook:
         self._reader: MirrorReader | None = None
         self._tags: list[Tag] | None = None
         self._warned: set[str] = set()
+        self._provenance_warned: set[str] = set()
         #: id(package) -> (package, its files before the plugin touched them)
         self._patched: dict[int, tuple[Any, Any]] = {}
         #: (name, version) -> (wheel filename, url) of each redirected package
@@ -310,7 +311,13 @@ class Hook:
             )
         if verdict.use:
             if verdict.message:
-                self.warn(verdict.message)
+                with self.lock:
+                    first = verdict.once not in self._provenance_warned
+                    self._provenance_warned.add(verdict.once)
+                if first or not verdict.once:
+                    self.warn(verdict.message)
+                else:
+                    self.debug(verdict.message)
             if verdict.verified:
                 self.debug(f"{name} {version}: provenance verified ({wheel.filename})")
             return decision

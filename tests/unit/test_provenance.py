@@ -165,7 +165,7 @@ def test_warn(monkeypatch: pytest.MonkeyPatch) -> None:
     assert bad.message == (
         "a 1.0: refusing the mirror wheel: provenance not verified: signed by x/y, not z"
     )
-    # Cannot verify: used, with a warning; the same text for every wheel (said once).
+    # Cannot verify: used, with a warning said once per run (for the first wheel).
     none, fetch = run(monkeypatch, "warn", WHEEL)
     assert none.use
     assert none.message
@@ -176,12 +176,12 @@ def test_warn(monkeypatch: pytest.MonkeyPatch) -> None:
     )
     missing, fetch = run(monkeypatch, "warn", extra=False)
     assert missing.use
-    assert missing.once
+    assert missing.once == "extra"
     assert fetch.calls == 0
     assert missing.message.startswith("provenance verification needs sigstore")
     unknown, fetch = run(monkeypatch, "warn", expected=None)
     assert unknown.use
-    assert unknown.once
+    assert unknown.once == "expected"
     assert "set provenance-repository" in unknown.message
     unfetched, _ = run(monkeypatch, "warn", fetch=Fetch(FetchError("HTTP 404")))
     assert unfetched.use
@@ -253,3 +253,23 @@ def test_plugin_policies_on_an_unattested_mirror_wheel(tmp_path: Path) -> None:
     (warning,) = io.err
     assert "no provenance attestation is recorded: refusing the mirror wheel" in warning
     assert "installing as without the plugin" in warning
+
+
+def test_plugin_warns_once_for_every_unattested_wheel(tmp_path: Path) -> None:
+    from poetry_wheelmirror.plugin.redirect import Decision
+
+    mirror = tpi.write_mirror(tmp_path / "mirror")
+    hook, io = hook_for(tmp_path, mirror, "warn")
+    hook.io.verbose = True
+    for name in ("a", "b"):
+        decision = hook._check_provenance(name, "1.0", Decision(True, "x", wheel=WHEEL))
+        assert decision.use_mirror
+    (warning,) = io.err
+    assert "a 1.0: no provenance attestation is recorded: using the mirror wheel" in warning
+    assert any("b 1.0: no provenance attestation is recorded" in line for line in io.out)
+    # require names every refusal.
+    hook, io = hook_for(tmp_path, mirror, "require")
+    for name in ("a", "b"):
+        decision = hook._check_provenance(name, "1.0", Decision(True, "x", wheel=WHEEL))
+        assert not decision.use_mirror
+        assert decision.warn
