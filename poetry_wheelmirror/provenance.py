@@ -52,6 +52,7 @@ __all__ = [
     "POLICIES",
     "Expected",
     "Policy",
+    "TrustRootError",
     "Verdict",
     "Verified",
     "bundle_from_pep740",
@@ -181,6 +182,10 @@ def require_sigstore() -> None:
         raise ConfigError(missing_extra_message())
 
 
+class TrustRootError(ProvenanceError):
+    """sigstore's trusted root cannot be loaded: nothing can be verified (not a bad bundle)."""
+
+
 _VERIFIER: Any = None
 
 
@@ -201,7 +206,7 @@ def _verifier() -> Any:
             _VERIFIER = Verifier.production(offline=True)
         except Exception as e:
             msg = f"cannot load sigstore's offline trusted root: {_one_line(e)}"
-            raise ProvenanceError(msg) from None
+            raise TrustRootError(msg) from None
         finally:
             tuf_logger.setLevel(level)
     return _VERIFIER
@@ -430,6 +435,8 @@ def check_wheel(
         return cannot(f"{label}: cannot fetch its attestation ({e})")
     try:
         verify_recorded(bundle, wheel, expected)
+    except TrustRootError as e:
+        return cannot(str(e), once="trust-root")
     except WheelmirrorError as e:
         return Verdict(False, f"{label}: refusing the mirror wheel: provenance not verified: {e}")
     return Verdict(True, verified=True)

@@ -183,6 +183,9 @@ def test_warn(monkeypatch: pytest.MonkeyPatch) -> None:
     assert unknown.use
     assert unknown.once == "expected"
     assert "set provenance-repository" in unknown.message
+    no_root, _ = run(monkeypatch, "warn", outcome=pv.TrustRootError("cannot load"))
+    assert no_root.use
+    assert no_root.once == "trust-root"
     unfetched, _ = run(monkeypatch, "warn", fetch=Fetch(FetchError("HTTP 404")))
     assert unfetched.use
     assert "cannot fetch its attestation (HTTP 404)" in unfetched.message
@@ -197,6 +200,7 @@ def test_require(monkeypatch: pytest.MonkeyPatch) -> None:
         ({"expected": None}, "no expected repository"),
         ({"fetch": Fetch(FetchError("HTTP 404"))}, "cannot fetch its attestation"),
         ({"outcome": ProvenanceError("the attestation does not name")}, "not verified"),
+        ({"outcome": pv.TrustRootError("cannot load sigstore's")}, "cannot load sigstore's"),
     ]
     for kwargs, text in cases:
         verdict, _ = run(monkeypatch, "require", **kwargs)
