@@ -6,10 +6,10 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: demo test test-fast test-slow lint bench soak clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,server]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,server,verify]'
 	touch $(STAMP)
 
 ## demo: build a local mirror from real PyPI sdists and install from it with Poetry, pip and uv
@@ -34,7 +34,7 @@ lint: $(STAMP)
 
 ## bench: every benchmark side by side; rewrites the generated part of docs/benchmarks.md
 bench: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[dev,server,bench]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,server,verify,bench]'
 	$(BIN)/python -m bench.report
 
 clean:
