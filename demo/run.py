@@ -354,6 +354,7 @@ def main() -> int:
     parser.add_argument(
         "--remeasure", action="store_true", help="re-measure the without-mirror installs"
     )
+    parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, _stop)
     started = time.monotonic()
