@@ -8,15 +8,23 @@ pages, then the root manifest and the project list, so a reader never sees a doc
 naming a file that is not there yet. Writers hold an exclusive ``flock`` on the mirror
 directory itself: two builds at once serialise their commits and neither loses the
 other's wheels, and no lock file is left in the published tree.
+
+Crash safety: while the lock is held, every new file is first written to a staging
+folder *next to* the mirror (``.<name>.wheelmirror-staging``, same filesystem, so the
+final rename is atomic), never inside it. Only when everything is staged does the
+writer record a journal of the renames and deletions, then apply them in the order
+above. A writer killed before the journal leaves the mirror byte-for-byte as it was;
+one killed while applying it is rolled forward by the next writer (``locked()``
+recovers before anything else), so no half-added wheel stays behind.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import shutil
-import tempfile
 import time
 from collections.abc import Iterator
 from collections.abc import Mapping
@@ -125,13 +133,30 @@ class MirrorStore:
         # sha256 of each package document as last read or written: the root's refs
         # come from here instead of rendering every document again.
         self._doc_sha256: dict[NormalizedName, str] = {}
+        # The open transaction: relative path -> staged file (None: delete), in order.
+        self._staged: dict[str, Path | None] | None = None
+
+    @property
+    def staging_dir(self) -> Path:
+        """Where writes wait until they are committed (beside the mirror, not in it)."""
+        resolved = self.path.resolve()
+        return resolved.parent / f".{resolved.name}.wheelmirror-staging"
+
+    def _read(self, relative: str) -> bytes:
+        """A file's bytes as the open transaction will leave them (FileNotFoundError)."""
+        if self._staged is not None and relative in self._staged:
+            staged = self._staged[relative]
+            if staged is None:
+                raise FileNotFoundError(relative)
+            return staged.read_bytes()
+        return (self.path / relative).read_bytes()
 
     # -- reading ------------------------------------------------------------------------
 
     def root(self) -> RootManifest | None:
         path = self.path / ROOT_MANIFEST_PATH
         try:
-            data = path.read_bytes()
+            data = self._read(ROOT_MANIFEST_PATH)
         except FileNotFoundError:
             return None
         return parse_root_manifest(data, source=str(path))
@@ -140,7 +165,7 @@ class MirrorStore:
         key = canonicalize_name(name)
         path = self.path / package_document_path(key)
         try:
-            data = path.read_bytes()
+            data = self._read(package_document_path(key))
         except FileNotFoundError:
             return None
         doc = parse_package_document(data, source=str(path), expected_name=key)
@@ -148,9 +173,10 @@ class MirrorStore:
         return doc
 
     def upstream(self, name: str) -> UpstreamProject | None:
-        path = self.path / upstream_snapshot_path(canonicalize_name(name))
+        relative = upstream_snapshot_path(canonicalize_name(name))
+        path = self.path / relative
         try:
-            data = path.read_bytes()
+            data = self._read(relative)
         except FileNotFoundError:
             return None
         return parse_upstream_snapshot(data, source=str(path))
@@ -182,9 +208,67 @@ class MirrorStore:
         fd = os.open(self.path, os.O_RDONLY)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
+            if self._staged is not None:  # re-entered by the same writer
+                yield
+                return
+            self._recover()
+            self._staged = {}
+            try:
+                yield
+                self._apply(self._journal())
+            finally:
+                self._staged = None
+                shutil.rmtree(self.staging_dir, ignore_errors=True)
         finally:
             os.close(fd)  # closing releases the lock
+
+    # -- the transaction ------------------------------------------------------------------
+
+    def _stage_path(self, relative: str) -> Path:
+        assert self._staged is not None
+        staging = self.staging_dir
+        staging.mkdir(exist_ok=True)
+        return staging / f"{len(self._staged):06d}-{Path(relative).name}"
+
+    def _journal(self) -> list[tuple[str, str | None]]:
+        """Record the staged renames and deletions durably; return them."""
+        assert self._staged is not None
+        entries = [(rel, None if p is None else p.name) for rel, p in self._staged.items()]
+        if entries:
+            atomic_write(self.staging_dir / "journal.json", json.dumps(entries).encode())
+        return entries
+
+    def _apply(self, entries: list[tuple[str, str | None]]) -> None:
+        staging = self.staging_dir
+        for relative, staged in entries:
+            target = self.path / relative
+            if staged is None:
+                with contextlib.suppress(FileNotFoundError):
+                    target.unlink()
+                with contextlib.suppress(OSError):
+                    target.parent.rmdir()  # an emptied simple/<name>/
+                continue
+            source = staging / staged
+            if source.exists():  # already moved when rolling forward a second time
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(source, target)
+        with contextlib.suppress(FileNotFoundError):
+            (staging / "journal.json").unlink()
+
+    def _recover(self) -> None:
+        """Finish a commit a killed writer had journaled; drop what it had only staged,
+        and temporary files an older writer left in the tree."""
+        journal = self.staging_dir / "journal.json"
+        try:
+            entries = [(str(rel), staged) for rel, staged in json.loads(journal.read_bytes())]
+        except (OSError, ValueError):
+            entries = []
+        if entries:
+            self._apply(entries)
+        shutil.rmtree(self.staging_dir, ignore_errors=True)
+        for leftover in self.path.glob("**/.*.tmp"):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
 
     # -- writing ------------------------------------------------------------------------
 
@@ -194,34 +278,29 @@ class MirrorStore:
         """Write *data* unless the file already holds it. Index pages are written
         ``durable=False`` (renamed into place without fsync): they are derived data that
         ``wheelmirror index`` rebuilds, and an fsync per page dominated large mirrors."""
-        path = self.path / relative
         try:
-            if path.read_bytes() == data:
+            if self._read(relative) == data:
                 return
         except FileNotFoundError:
             pass
+        assert self._staged is not None, "writes happen inside locked()"
+        staged = self._stage_path(relative)
         if durable:
-            atomic_write(path, data)
+            atomic_write(staged, data)
         else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-            tmp.write_bytes(data)
-            os.replace(tmp, path)
+            staged.write_bytes(data)
+        self._staged[relative] = staged
         written.append(relative)
 
     def _copy_new(self, source: Path, dest: Path) -> None:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
-        try:
-            with os.fdopen(fd, "wb") as out, source.open("rb") as src:
-                shutil.copyfileobj(src, out, 1024 * 1024)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, dest)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        assert self._staged is not None, "writes happen inside locked()"
+        relative = dest.relative_to(self.path).as_posix()
+        staged = self._stage_path(relative)
+        with staged.open("wb") as out, source.open("rb") as src:
+            shutil.copyfileobj(src, out, 1024 * 1024)
+            out.flush()
+            os.fsync(out.fileno())
+        self._staged[relative] = staged
 
     def add(
         self,
@@ -374,12 +453,12 @@ class MirrorStore:
         removed: list[str] = []
         if not simple.is_dir():
             return removed
+        assert self._staged is not None, "writes happen inside locked()"
         for folder in sorted(simple.iterdir()):
             if folder.is_dir() and folder.name not in keep:
                 for page in ("index.html", "index.json"):
-                    with contextlib.suppress(FileNotFoundError):
-                        (folder / page).unlink()
-                        removed.append(f"simple/{folder.name}/{page}")
-                with contextlib.suppress(OSError):
-                    folder.rmdir()
+                    relative = f"simple/{folder.name}/{page}"
+                    if (folder / page).exists():
+                        self._staged[relative] = None  # deleted when the commit is applied
+                        removed.append(relative)
         return removed

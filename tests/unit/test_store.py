@@ -187,3 +187,47 @@ def test_regenerate_index_rebuilds_deleted_pages_and_drops_stale_ones(tmp_path: 
     assert sorted(written) == ["simple/demo/index.html", "simple/gone/index.html"]
     assert (mirror / "simple/demo/index.html").read_bytes() == page
     assert not (mirror / "simple/gone").exists()
+
+
+# -- crash recovery (writes are staged beside the mirror, then journaled) -----------------
+
+
+def _crash_site(tmp_path: Path) -> tuple[MirrorStore, Path]:
+    mirror = tmp_path / "mirror"
+    (mirror / "packages").mkdir(parents=True)
+    (mirror / "manifest.json").write_bytes(b"old root\n")
+    store = MirrorStore(mirror)
+    store.staging_dir.mkdir()
+    return store, mirror
+
+
+def test_staged_but_unjournaled_writes_are_dropped(tmp_path: Path) -> None:
+    store, mirror = _crash_site(tmp_path)
+    (store.staging_dir / "000000-manifest.json").write_bytes(b"new root\n")
+    (mirror / "packages" / ".x.json.123.tmp").write_bytes(b"torn")  # an older writer's
+    with store.locked():
+        pass
+    assert (mirror / "manifest.json").read_bytes() == b"old root\n"
+    assert not store.staging_dir.exists()
+    assert sorted(p.name for p in mirror.rglob("*")) == ["manifest.json", "packages"]
+
+
+def test_a_journaled_commit_is_rolled_forward(tmp_path: Path) -> None:
+    import json
+
+    store, mirror = _crash_site(tmp_path)
+    (store.staging_dir / "000000-x.json").write_bytes(b"doc\n")
+    (store.staging_dir / "000001-manifest.json").write_bytes(b"new root\n")
+    (mirror / "simple" / "gone").mkdir(parents=True)
+    (mirror / "simple" / "gone" / "index.html").write_bytes(b"stale page")
+    journal = [
+        ["packages/x.json", "000000-x.json"],
+        ["manifest.json", "000001-manifest.json"],
+        ["simple/gone/index.html", None],
+    ]
+    (store.staging_dir / "journal.json").write_text(json.dumps(journal))
+    with store.locked():
+        assert (mirror / "manifest.json").read_bytes() == b"new root\n"
+    assert (mirror / "packages" / "x.json").read_bytes() == b"doc\n"
+    assert not (mirror / "simple" / "gone").exists()
+    assert not store.staging_dir.exists()
