@@ -44,6 +44,7 @@ from poetry_wheelmirror.plugin.settings import tool_table
 if TYPE_CHECKING:
     from packaging.tags import Tag
 
+    from poetry_wheelmirror.manifest import WheelFile
     from poetry_wheelmirror.mirror_client import MirrorReader
     from poetry_wheelmirror.plugin.redirect import Decision
 
@@ -66,6 +67,10 @@ INSTALL_COMMANDS: Final = frozenset({"install", "add", "update", "sync"})
 LISTENER_PRIORITY: Final = -100
 _NO_CANDIDATE: Final = "Unable to find installation candidates"
 _PREFIX: Final = "wheelmirror"
+#: The mirror wheel download: (connect, read) timeouts, overall deadline, size slack.
+_WHEEL_TIMEOUT: Final = (3.0, 10.0)
+_WHEEL_DEADLINE: Final = 120.0
+_WHEEL_SIZE_SLACK: Final = 64 * 1024
 
 
 class InternalsMismatch(WheelmirrorError):
@@ -371,7 +376,8 @@ class Hook:
             msg = f"mirror wheel URL refused: {problem}"
             raise WheelmirrorError(msg)
         link = self.link_factory(link_url(url, wheel.sha256))
-        self._purge_bad_cached_copy(link, wheel.filename, wheel.sha256)
+        # Before anything is patched: a wheel that cannot be had leaves Poetry's choice.
+        self._prefetch(link, url, wheel)
         with self.lock:
             key = id(package)
             if key not in self._patched:
@@ -384,27 +390,71 @@ class Hook:
             self.redirected[(package.name, package.version.text)] = (wheel.filename, url)
         return link
 
-    def _purge_bad_cached_copy(self, link: Any, filename: str, sha256: str) -> None:
-        """Drop a cached copy of the mirror wheel whose bytes are not *sha256*.
+    def _prefetch(self, link: Any, url: str, wheel: WheelFile) -> None:
+        """Put the verified mirror wheel where Poetry's artifact cache looks for *link*.
 
-        Poetry keys its artifact cache by URL and hash and reuses a file once
-        downloaded; a copy that failed the hash check (tampered, or a mirror that
-        has since been repaired) would otherwise fail every later install.
+        Poetry's ``get_cached_archive_for_link(link, strict=True)`` (2.0.1 and 2.5.1)
+        reuses ``get_cache_directory_for_link(link) / link.filename`` when it exists and
+        downloads only otherwise. So the plugin downloads the wheel itself, with its own
+        timeouts (a wheel deadline, ``Retry-After`` capped, a size limit from the
+        manifest) and its sha256 checked before the rename into place: only verified
+        bytes land in Poetry's cache, and Poetry checks them again against
+        ``package.files``. A cached copy with the wrong bytes (tampered, or from a mirror
+        since repaired) is removed first, or Poetry would reuse it on every install.
+
+        Raises WheelmirrorError when the wheel cannot be downloaded: the caller then
+        keeps Poetry's own choice. Bytes that arrive whole but do not match the
+        manifest's sha256 are not a download failure but a tampering signal: nothing is
+        cached and the redirect stands, so Poetry downloads them itself and stops the
+        install with its own hash error (fail-closed, docs/poetry.md).
         """
         if self.cache_dir_for_link is None:
-            return
+            return  # Poetry downloads and verifies the wheel itself
         import hashlib
+        import urllib.parse
 
+        from poetry_wheelmirror.client import CachedClient
+        from poetry_wheelmirror.errors import HashMismatchError
+
+        filename = getattr(link, "filename", "")
         try:
+            if not filename or "/" in filename or "\\" in filename:
+                msg = f"unexpected link filename {filename!r}"
+                raise TypeError(msg)
             cached = Path(self.cache_dir_for_link(link)) / filename
-            if not cached.is_file():
-                return
-            digest = hashlib.sha256(cached.read_bytes()).hexdigest()
-            if digest != sha256:
+            if cached.is_file():
+                digest = hashlib.sha256(cached.read_bytes()).hexdigest()
+                if digest == wheel.sha256:
+                    self.debug(f"{filename}: verified copy already in Poetry's cache")
+                    return
                 cached.unlink()
                 self.debug(f"removed a cached {filename} whose sha256 was {digest}")
         except (OSError, AttributeError, TypeError) as e:
-            self.debug(f"cannot check the cached {filename}: {e}")
+            self.debug(f"cannot use Poetry's artifact cache for {filename}: {e}")
+            return  # Poetry downloads and verifies the wheel itself
+        # One client per download: nothing shared between Poetry's worker threads.
+        client = CachedClient(
+            None,
+            timeout=_WHEEL_TIMEOUT,
+            deadline=_WHEEL_DEADLINE,
+            retries=1,
+            warn=self.warn,
+        )
+        try:
+            client.download(
+                url, cached, sha256=wheel.sha256, max_bytes=wheel.size + _WHEEL_SIZE_SLACK
+            )
+        except HashMismatchError as e:
+            self.debug(f"{e}; leaving it to Poetry's hash check")
+            return
+        except WheelmirrorError as e:
+            host = urllib.parse.urlsplit(url).netloc or url.split("#", 1)[0]
+            msg = f"mirror wheel not used: cannot download it from {host}: {e}"
+            raise WheelmirrorError(msg) from None
+        except OSError as e:  # the cache folder itself (full disk, permissions)
+            self.debug(f"cannot write {cached}: {e}; Poetry downloads the wheel itself")
+            return
+        self.debug(f"{filename}: downloaded and verified into Poetry's cache")
 
     def download_archive(
         self, original: Callable[[Any, str, Path], None], operation: Any, url: str, dest: Path
@@ -485,7 +535,7 @@ def _attach(command: Any, io: Any) -> Hook | None:
         poetry=poetry,
         binary_allowed=binary_allowed,
         link_factory=Link,
-        # Optional: without it a bad cached copy is only reported by Poetry's hash check.
+        # Optional: without it Poetry downloads the mirror wheel itself (no fallback).
         cache_dir_for_link=getattr(artifact_cache, "get_cache_directory_for_link", None),
     )
 

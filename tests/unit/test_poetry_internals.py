@@ -245,17 +245,75 @@ def test_download_copies_local_mirror_files_only(tmp_path: Path, mirror: Path) -
     assert calls == ["https://x/y.whl"]
 
 
-def test_bad_cached_copy_is_purged(tmp_path: Path, mirror: Path) -> None:
+def test_bad_cached_copy_is_replaced_by_the_verified_wheel(tmp_path: Path, mirror: Path) -> None:
     cache = tmp_path / "artifacts"
     cache.mkdir()
     (cache / WHEEL).write_bytes(b"tampered")
     hook, _ = make_hook(tmp_path, mirror.as_uri())
     hook.cache_dir_for_link = lambda link: cache
     hook.choose_for(Package(), sdist_choice)
-    assert not (cache / WHEEL).exists()
-    (cache / WHEEL).write_bytes(WHEEL_BYTES)
-    hook.choose_for(Package(), sdist_choice)
-    assert (cache / WHEEL).exists()
+    assert (cache / WHEEL).read_bytes() == WHEEL_BYTES
+    assert [p.name for p in cache.iterdir()] == [WHEEL]
+
+
+def artifact_hook(tmp_path: Path, url: str) -> tuple[pi.Hook, IO, Path]:
+    cache = tmp_path / "artifacts"
+    hook, io = make_hook(tmp_path, url)
+    hook.cache_dir_for_link = lambda link: cache / link.filename.split("-", 1)[0]
+    return hook, io, cache / "markupsafe"
+
+
+def test_wheel_is_prefetched_verified_into_poetrys_cache(tmp_path: Path, mirror: Path) -> None:
+    hook, io, cache = artifact_hook(tmp_path, mirror.as_uri())
+    link = hook.choose_for(Package(), sdist_choice)
+    assert link.filename == WHEEL
+    assert (cache / WHEEL).read_bytes() == WHEEL_BYTES
+    assert [p.name for p in cache.iterdir()] == [WHEEL]  # no temporary file left
+    assert io.err == []
+
+
+@pytest.mark.parametrize("breakage", ["missing", "too big"])
+def test_wheel_that_cannot_be_had_keeps_poetrys_choice(
+    tmp_path: Path, mirror: Path, breakage: str
+) -> None:
+    wheel = mirror / "files" / "markupsafe" / WHEEL
+    if breakage == "missing":
+        wheel.unlink()
+    else:
+        wheel.write_bytes(WHEEL_BYTES + b"x" * (pi._WHEEL_SIZE_SLACK + 1))
+    hook, io, cache = artifact_hook(tmp_path, mirror.as_uri())
+    package = Package()
+    original_files = package.files
+    hook.begin_execution()
+    for _ in range(2):
+        assert hook.choose_for(package, sdist_choice).filename == SDIST
+    hook.end_execution()
+    assert package.files is original_files
+    assert not hook.redirected
+    (warning,) = io.err
+    assert warning.startswith("<warning>wheelmirror: warning: markupsafe: mirror wheel not used:")
+    assert "installing as without the plugin" in warning
+    assert not cache.exists() or list(cache.iterdir()) == []
+
+
+def test_wheel_that_cannot_be_had_over_http_names_the_host(tmp_path: Path) -> None:
+    hook, _, _ = artifact_hook(tmp_path, "http://127.0.0.1:9/")
+    wheel = m.WheelFile(filename=WHEEL, url=f"http://127.0.0.1:9/{WHEEL}", sha256="0" * 64, size=9)
+    link = Link(f"http://127.0.0.1:9/{WHEEL}#sha256={'0' * 64}")
+    with pytest.raises(pi.WheelmirrorError, match=r"cannot download it from 127\.0\.0\.1:9: "):
+        hook._prefetch(link, link.url, wheel)
+
+
+def test_wheel_with_wrong_bytes_is_left_to_poetrys_hash_check(tmp_path: Path, mirror: Path) -> None:
+    (mirror / "files" / "markupsafe" / WHEEL).write_bytes(b"X" * len(WHEEL_BYTES))
+    hook, io, cache = artifact_hook(tmp_path, mirror.as_uri())
+    package = Package()
+    # Fail-closed: the redirect stands (Poetry downloads the bytes and refuses them),
+    # and nothing unverified is put into Poetry's cache.
+    assert hook.choose_for(package, sdist_choice).filename == WHEEL
+    assert len(package.files) == 2
+    assert not cache.exists() or list(cache.iterdir()) == []
+    assert io.err == []
 
 
 # -- start-up checks and wrapping -------------------------------------------------------
