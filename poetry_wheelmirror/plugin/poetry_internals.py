@@ -18,10 +18,13 @@ prints one warning and Poetry installs as if the plugin were absent):
 
 The hook: Poetry chooses first. Where it chose an sdist (or found no candidate) and
 the mirror has a compatible wheel of that exact version, built from an sdist whose
-sha256 poetry.lock lists, the chooser returns the mirror wheel's ``Link`` and the
-package's ``files`` temporarily gain that wheel's hash, so Poetry's own download,
-cache and hash check accept exactly those bytes. ``Executor.execute`` is wrapped to
-put ``files`` back in a ``finally`` before the installer writes the lock file.
+sha256 poetry.lock lists, the plugin downloads that wheel (its own timeouts and deadline,
+sha256 checked before the rename) to where Poetry's ``ArtifactCache`` looks for the
+link; then the chooser returns the mirror wheel's ``Link`` and the package's ``files``
+temporarily gain that wheel's hash, so Poetry's cache and hash check accept exactly
+those bytes. A wheel that cannot be downloaded leaves Poetry's choice (one warning).
+``Executor.execute`` is wrapped to put ``files`` back in a ``finally`` before the
+installer writes the lock file.
 """
 
 from __future__ import annotations
