@@ -30,7 +30,7 @@ never appeared, the server dying or not stopping cleanly (exit 0 on SIGINT), a t
 on its stderr, or RSS beyond the bound. The bound: the peak RSS during the soak may exceed
 the baseline by at most ``max(--rss-bound-mb, --rss-bound-pct % of the baseline)``
 (default ``max(16 MB, 25 %)``; the baseline is about 50 MB, so 16 MB). This mix runs at
-about 25k req/s on 2 cores, some 15 million requests in 10 minutes: a leak of a single
+25-39k req/s on 2 shared cores, 15-23 million requests in 10 minutes: a leak of a single
 byte per request would cross the bound. It leaves room for what is not a leak: the
 background refresh of an upstream page (every variant of the ~360 KB markupsafe page
 rendered anew while the old one may still be in flight) and allocator slack, which
