@@ -37,5 +37,9 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,server,verify,bench]'
 	$(BIN)/python -m bench.report
 
+## soak: the routing index under wrk for 10 minutes on loopback (needs wrk: apt-get install wrk)
+soak: $(STAMP)
+	$(BIN)/python -m bench.soak_router
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist

@@ -113,7 +113,7 @@ def _variant(body: bytes, fmt: Format, extra: Headers, *, gzipped: bool = False)
 
 def _gzip(body: bytes) -> bytes | None:
     """The gzip form of *body* when it is worth it (pip and uv send Accept-Encoding:
-    gzip; a large project page shrinks ~8x, which is most of the cost of serving it)."""
+    gzip; a large project page shrinks ~4x: markupsafe JSON 369 KB -> 95 KB, measured)."""
     if len(body) < _GZIP_MIN:
         return None
     packed = gzip.compress(body, compresslevel=6, mtime=0)  # mtime=0: stable bytes, ETag
