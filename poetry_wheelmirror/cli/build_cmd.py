@@ -71,7 +71,7 @@ def _progress(message: str) -> None:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from poetry_wheelmirror.cli.select_cmd import parse_pin
+    from poetry_wheelmirror.cli.common import parse_pin
     from poetry_wheelmirror.client import default_cache_dir
     from poetry_wheelmirror.mirror.build import build_pins
     from poetry_wheelmirror.mirror.build import find_interpreter

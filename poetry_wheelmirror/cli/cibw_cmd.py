@@ -16,11 +16,12 @@ import os
 from pathlib import Path
 
 from poetry_wheelmirror.cli.common import add_client_options
+from poetry_wheelmirror.cli.common import parse_name_or_pin
 from poetry_wheelmirror.cli.recipes_opt import add_recipes_option
 from poetry_wheelmirror.errors import ConfigError
 from poetry_wheelmirror.errors import RecipeError
 
-__all__ = ["parse_pin", "register", "source_date_epoch", "write_github_output"]
+__all__ = ["register", "source_date_epoch", "write_github_output"]
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -119,19 +120,6 @@ def source_date_epoch(upload_time: str | None) -> int:
     return sdist_epoch(upload_time)
 
 
-def parse_pin(value: str, *, need_version: bool) -> tuple[str, str | None]:
-    """``name==version`` (or ``name`` when *need_version* is false) into its parts."""
-    from poetry_wheelmirror.names import valid_project_name
-
-    name, sep, version = value.partition("==")
-    name, version = name.strip(), version.strip()
-    if not valid_project_name(name) or (sep and not version) or (need_version and not sep):
-        expected = "NAME==VERSION" if need_version else "NAME or NAME==VERSION"
-        msg = f"expected {expected}, got {value!r}"
-        raise ConfigError(msg)
-    return name, version or None
-
-
 def _cibw_config(args: argparse.Namespace) -> int:
     from packaging.utils import canonicalize_name
 
@@ -141,7 +129,7 @@ def _cibw_config(args: argparse.Namespace) -> int:
     from poetry_wheelmirror.mirror.cibw import render_cibw_config
     from poetry_wheelmirror.mirror.recipes import load_recipe
 
-    name, version = parse_pin(args.package, need_version=False)
+    name, version = parse_name_or_pin(args.package)
     folder = args.recipes or default_recipes_dir()
     if folder is None:
         msg = "no recipe folder: pass --recipes DIR or set $WHEELMIRROR_RECIPES"
@@ -184,7 +172,7 @@ def _fetch_sdist(args: argparse.Namespace) -> int:
     from poetry_wheelmirror.mirror.pypi import PypiClient
     from poetry_wheelmirror.names import filename_problem
 
-    name, version = parse_pin(args.package, need_version=True)
+    name, version = parse_name_or_pin(args.package, need_version=True)
     assert version is not None
     client = make_client(args)
     project = PypiClient(client, args.index_url or PYPI_SIMPLE).project(name, revalidate=True)

@@ -5,14 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from packaging.requirements import InvalidRequirement
-from packaging.requirements import Requirement
-
 from poetry_wheelmirror.cli.common import add_client_options
 from poetry_wheelmirror.cli.common import add_mirror_url_option
 from poetry_wheelmirror.cli.common import make_client
+from poetry_wheelmirror.cli.common import parse_pin
 from poetry_wheelmirror.config import mirror_url
-from poetry_wheelmirror.errors import ConfigError
 from poetry_wheelmirror.errors import NoCompatibleWheelError
 from poetry_wheelmirror.mirror_client import MirrorReader
 from poetry_wheelmirror.selection import PLATFORM_ALIASES
@@ -20,7 +17,7 @@ from poetry_wheelmirror.selection import rank_wheels
 from poetry_wheelmirror.selection import select_wheel
 from poetry_wheelmirror.selection import supported_tags
 
-__all__ = ["parse_pin", "register"]
+__all__ = ["register"]
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -47,19 +44,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("-v", "--verbose", action="store_true", help="list every candidate")
     add_client_options(parser)
     parser.set_defaults(handler=_select)
-
-
-def parse_pin(pin: str) -> tuple[str, str]:
-    """Split ``NAME==VERSION``; ConfigError for anything else."""
-    try:
-        req = Requirement(pin)
-    except InvalidRequirement:
-        req = None
-    specs = list(req.specifier) if req else []
-    if req is None or len(specs) != 1 or specs[0].operator not in ("==", "==="):
-        msg = f"expected NAME==VERSION, got {pin!r}"
-        raise ConfigError(msg)
-    return req.name, specs[0].version
 
 
 def _select(args: argparse.Namespace) -> int:

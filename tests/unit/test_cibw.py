@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from poetry_wheelmirror.cli.cibw_cmd import parse_pin
 from poetry_wheelmirror.cli.cibw_cmd import source_date_epoch
+from poetry_wheelmirror.cli.common import parse_name_or_pin
 from poetry_wheelmirror.cli.main import main
 from poetry_wheelmirror.errors import ConfigError
 from poetry_wheelmirror.errors import RecipeError
@@ -156,13 +156,13 @@ def test_every_shipped_recipe_validates_against_cibuildwheels_schema() -> None:
     ],
 )
 def test_parse_pin(value: str, need: bool, expected: tuple[str, str | None]) -> None:
-    assert parse_pin(value, need_version=need) == expected
+    assert parse_name_or_pin(value, need_version=need) == expected
 
 
 @pytest.mark.parametrize(("value", "need"), [("grpcio", True), ("grpcio==", False), ("../x", False)])
 def test_parse_pin_refuses(value: str, need: bool) -> None:
     with pytest.raises(ConfigError):
-        parse_pin(value, need_version=need)
+        parse_name_or_pin(value, need_version=need)
 
 
 def test_source_date_epoch() -> None:

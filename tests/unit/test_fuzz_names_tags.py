@@ -18,7 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from packaging.tags import Tag
 
-from poetry_wheelmirror.cli.select_cmd import parse_pin
+from poetry_wheelmirror.cli.common import parse_pin
 from poetry_wheelmirror.errors import ConfigError
 from poetry_wheelmirror.errors import NoCompatibleWheelError
 from poetry_wheelmirror.manifest import WheelFile
