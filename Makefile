@@ -29,7 +29,7 @@ test-slow: $(STAMP)
 	$(BIN)/python -m pytest -m slow
 
 lint: $(STAMP)
-	$(BIN)/ruff check poetry_wheelmirror pip_shim tests bench demo
+	$(BIN)/ruff check poetry_wheelmirror devtools tests bench demo .ci
 	$(BIN)/mypy
 
 ## bench: every benchmark side by side; rewrites the generated part of docs/benchmarks.md

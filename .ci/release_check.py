@@ -34,13 +34,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 DIST_NAME = "poetry_wheelmirror"
 PROJECT = "poetry-wheelmirror"
-#: What the wheel must carry: both import packages, the schemas, the entry points.
+#: What the wheel must carry: the one import package, the schemas, the entry points.
 REQUIRED_WHEEL_FILES = (
     "poetry_wheelmirror/__init__.py",
     "poetry_wheelmirror/cli/main.py",
     "poetry_wheelmirror/plugin/plugin.py",
     "poetry_wheelmirror/schema/manifest-v1.schema.json",
-    "pip_shim/__init__.py",
 )
 REQUIRED_ENTRY_POINTS = {
     "console_scripts": {"wheelmirror": "poetry_wheelmirror.cli.main:main"},

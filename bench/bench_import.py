@@ -5,7 +5,7 @@
 Poetry imports ``poetry_wheelmirror.plugin.plugin`` on every run, so it must import
 no mirror-side code and next to nothing else. Runs
 ``python -X importtime -c "import poetry_wheelmirror.plugin.plugin"`` in the venv of a
-Poetry with the plugin added (tests/support/poetry_env.py), twice per run:
+Poetry with the plugin added (devtools/poetry_env.py), twice per run:
 
 * cold: the module alone, so Poetry's own ``poetry.plugins`` import is counted too;
 * in Poetry: after ``poetry.plugins.application_plugin`` and cleo are imported, as
@@ -25,10 +25,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tests.support.cleanenv import clean_env
-from tests.support.passthrough import serve_passthrough
-from tests.support.poetry_env import build_plugin_wheel
-from tests.support.poetry_env import ensure_plugin_poetry
+from devtools.cleanenv import clean_env
+from devtools.passthrough import serve_passthrough
+from devtools.poetry_env import build_plugin_wheel
+from devtools.poetry_env import ensure_plugin_poetry
 
 PRELOAD = "import poetry.plugins.application_plugin, cleo.events.console_events; "
 #: What an install command has imported by the time the plugin's listener runs.

@@ -28,13 +28,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.support.passthrough import serve_passthrough
-from tests.support.poetry_env import PoetryInstall
-from tests.support.poetry_env import build_mirror
-from tests.support.poetry_env import build_plugin_wheel
-from tests.support.poetry_env import ensure_plain_poetry
-from tests.support.poetry_env import ensure_plugin_poetry
-from tests.support.poetry_env import project_env
+from devtools.passthrough import serve_passthrough
+from devtools.poetry_env import PoetryInstall
+from devtools.poetry_env import build_mirror
+from devtools.poetry_env import build_plugin_wheel
+from devtools.poetry_env import ensure_plain_poetry
+from devtools.poetry_env import ensure_plugin_poetry
+from devtools.poetry_env import project_env
 
 PYPROJECT = """\
 [project]

@@ -65,7 +65,7 @@ PEERS = ("proxpi==1.3.1", "simpleindex==0.6.3", "gunicorn", "uvicorn[standard]")
 
 def _clean_env(**extra: str) -> dict[str, str]:
     sys.path.insert(0, str(REPO))
-    from tests.support.cleanenv import clean_env
+    from devtools.cleanenv import clean_env
 
     empty = CACHE / "bench-xdg"
     (empty / "etc").mkdir(parents=True, exist_ok=True)
@@ -104,9 +104,9 @@ def save_pages() -> None:
 def make_mirror(root: Path) -> None:
     """A mirror carrying one (synthetic) wheel for each benchmarked package."""
     sys.path.insert(0, str(REPO))
+    from devtools.wheels import make_wheel
     from poetry_wheelmirror.manifest import SourceDist
     from tests.e2e.pipuv_mirror import write_mirror
-    from tests.support.wheels import make_wheel
 
     shutil.rmtree(root, ignore_errors=True)
     # write_mirror writes a one-package mirror; merge two by writing each into its own

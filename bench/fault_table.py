@@ -1,4 +1,4 @@
-"""Run every fault of tests/support/faulty_server.py against each component; print a table.
+"""Run every fault of devtools/faulty_server.py against each component; print a table.
 
     .venv/bin/python -m bench.fault_table > /tmp/faults.md
 
@@ -25,15 +25,15 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from devtools.cleanenv import clean_env
+from devtools.faulty_server import CASES
+from devtools.faulty_server import FaultyServer
+from devtools.faulty_server import apply_case
+from devtools.faulty_server import mirror_docs
+from devtools.faulty_server import publish
+from devtools.faulty_server import serve_faulty
 from poetry_wheelmirror.client import CachedClient
 from poetry_wheelmirror.mirror_client import MirrorReader
-from tests.support.cleanenv import clean_env
-from tests.support.faulty_server import CASES
-from tests.support.faulty_server import FaultyServer
-from tests.support.faulty_server import apply_case
-from tests.support.faulty_server import mirror_docs
-from tests.support.faulty_server import publish
-from tests.support.faulty_server import serve_faulty
 
 WHEELMIRROR = Path(sys.executable).with_name("wheelmirror")
 _URL = re.compile(r"(file|https?)://\S+")

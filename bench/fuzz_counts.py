@@ -18,10 +18,10 @@ import sys
 from pathlib import Path
 
 MODULES = [
-    "tests/unit/test_fuzz_manifest.py",
-    "tests/unit/test_fuzz_names_tags.py",
-    "tests/unit/test_fuzz_recipes.py",
-    "tests/unit/test_fuzz_index.py",
+    "tests/property/test_fuzz_manifest.py",
+    "tests/property/test_fuzz_names_tags.py",
+    "tests/property/test_fuzz_recipes.py",
+    "tests/property/test_fuzz_index.py",
 ]
 _TEST = re.compile(r"^(tests/\S+::\S+):$")
 _COUNTS = re.compile(r"- (\d+) passing, (\d+) failing, and (\d+) invalid")

@@ -39,12 +39,12 @@ from dataclasses import field
 from pathlib import Path
 from types import FrameType
 
-from tests.support.cleanenv import clean_env
-from tests.support.passthrough import serve_passthrough
-from tests.support.poetry_env import build_plugin_wheel
-from tests.support.poetry_env import ensure_plain_poetry
-from tests.support.poetry_env import ensure_plugin_poetry
-from tests.support.poetry_env import project_env
+from devtools.cleanenv import clean_env
+from devtools.passthrough import serve_passthrough
+from devtools.poetry_env import build_plugin_wheel
+from devtools.poetry_env import ensure_plain_poetry
+from devtools.poetry_env import ensure_plugin_poetry
+from devtools.poetry_env import project_env
 
 REPO = Path(__file__).resolve().parents[1]
 WORK = REPO / "demo-work"
@@ -169,7 +169,6 @@ def plugin_wheel() -> Path:
         [
             REPO / "pyproject.toml",
             *REPO.glob("poetry_wheelmirror/**/*"),
-            *REPO.glob("pip_shim/**/*"),
         ]
     ):
         if path.is_file() and "__pycache__" not in path.parts:

@@ -1,6 +1,6 @@
 """Where pip and uv look for packages: their config files, in their precedence order.
 
-Reading only (the writers live in ``pip_shim``). Follows pip's ``configuration.py``
+Reading only (the writers live in ``installers``). Follows pip's ``configuration.py``
 and uv's documented discovery rules; environment variables override the files the
 same way the tools do. URLs are compared with :func:`is_mirror_url` and shown with
 :func:`redact_url`, so a token in an index URL is never printed.

@@ -4,8 +4,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support.passthrough import PassthroughIndex
-from tests.support.passthrough import serve_passthrough
+from devtools.passthrough import PassthroughIndex
+from devtools.passthrough import serve_passthrough
 
 
 @pytest.fixture(scope="session")

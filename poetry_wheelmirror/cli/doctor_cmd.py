@@ -53,11 +53,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _doctor(args: argparse.Namespace) -> int:
-    from poetry_wheelmirror.doctor import DoctorOptions
-    from poetry_wheelmirror.doctor import exit_status
-    from poetry_wheelmirror.doctor import format_report
-    from poetry_wheelmirror.doctor import report_json
-    from poetry_wheelmirror.doctor import run_doctor
+    from poetry_wheelmirror.doctor.run import DoctorOptions
+    from poetry_wheelmirror.doctor.run import exit_status
+    from poetry_wheelmirror.doctor.run import format_report
+    from poetry_wheelmirror.doctor.run import report_json
+    from poetry_wheelmirror.doctor.run import run_doctor
 
     options = DoctorOptions(
         mirror=args.mirror,

@@ -41,8 +41,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from pip_shim.hashes import add_hashes
-    from pip_shim.pipfiles import write_config
+    from poetry_wheelmirror.installers.hashes import add_hashes
+    from poetry_wheelmirror.installers.pipfiles import write_config
     from poetry_wheelmirror.mirror_client import MirrorReader
 
     try:

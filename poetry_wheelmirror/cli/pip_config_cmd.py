@@ -107,11 +107,11 @@ def _env_warnings(mode: str) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from pip_shim.pipconf import add_mirror
-    from pip_shim.pipconf import option_key
-    from pip_shim.pipconf import remove_mirror
-    from pip_shim.pipfiles import config_path
-    from pip_shim.pipfiles import write_config
+    from poetry_wheelmirror.installers.pipconf import add_mirror
+    from poetry_wheelmirror.installers.pipconf import option_key
+    from poetry_wheelmirror.installers.pipconf import remove_mirror
+    from poetry_wheelmirror.installers.pipfiles import config_path
+    from poetry_wheelmirror.installers.pipfiles import write_config
 
     index_url = to_base_url(mirror_url(args.mirror)) + "simple/"
     if args.target == "print":

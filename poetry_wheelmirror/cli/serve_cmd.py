@@ -55,10 +55,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from pip_shim.router import RoutingIndex
-    from pip_shim.server import serve
-    from pip_shim.upstream import Upstream
     from poetry_wheelmirror.client import default_cache_dir
+    from poetry_wheelmirror.serve.router import RoutingIndex
+    from poetry_wheelmirror.serve.server import serve
+    from poetry_wheelmirror.serve.upstream import Upstream
 
     directory: Path = args.directory
     if not directory.is_dir():

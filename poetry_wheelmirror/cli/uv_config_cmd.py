@@ -48,10 +48,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from pip_shim.pipfiles import write_config
-    from pip_shim.uvconf import configure_uv
-    from pip_shim.uvconf import project_dependencies
-    from pip_shim.uvconf import remove_uv
+    from poetry_wheelmirror.installers.pipfiles import write_config
+    from poetry_wheelmirror.installers.uvconf import configure_uv
+    from poetry_wheelmirror.installers.uvconf import project_dependencies
+    from poetry_wheelmirror.installers.uvconf import remove_uv
 
     project: Path = args.project
     pyproject = project / "pyproject.toml"

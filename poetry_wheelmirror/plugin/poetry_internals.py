@@ -39,17 +39,17 @@ from typing import Any
 from typing import Final
 
 from poetry_wheelmirror.errors import WheelmirrorError
-from poetry_wheelmirror.plugin.settings import PluginSettings
-from poetry_wheelmirror.plugin.settings import cache_dir_for
-from poetry_wheelmirror.plugin.settings import load_settings
-from poetry_wheelmirror.plugin.settings import tool_table
+from poetry_wheelmirror.settings import PluginSettings
+from poetry_wheelmirror.settings import cache_dir_for
+from poetry_wheelmirror.settings import load_settings
+from poetry_wheelmirror.settings import tool_table
 
 if TYPE_CHECKING:
     from packaging.tags import Tag
 
     from poetry_wheelmirror.manifest import WheelFile
     from poetry_wheelmirror.mirror_client import MirrorReader
-    from poetry_wheelmirror.plugin.redirect import Decision
+    from poetry_wheelmirror.redirect import Decision
 
 __all__ = [
     "INSTALL_COMMANDS",
@@ -255,9 +255,9 @@ class Hook:
 
     def decision_for(self, package: Any, chosen: str | None) -> Decision:
         """The verdict for *package* given the filename Poetry chose (None: no candidate)."""
-        from poetry_wheelmirror.plugin.redirect import Decision
-        from poetry_wheelmirror.plugin.redirect import decide
-        from poetry_wheelmirror.plugin.redirect import precheck
+        from poetry_wheelmirror.redirect import Decision
+        from poetry_wheelmirror.redirect import decide
+        from poetry_wheelmirror.redirect import precheck
 
         name = package.name
         early = precheck(
@@ -299,10 +299,10 @@ class Hook:
 
     def _check_provenance(self, name: str, version: str, decision: Decision) -> Decision:
         """The provenance policy's verdict on the chosen mirror wheel (not off)."""
-        from poetry_wheelmirror.plugin.redirect import Decision
         from poetry_wheelmirror.provenance import Expected
         from poetry_wheelmirror.provenance import check_wheel
         from poetry_wheelmirror.provenance import fetch_bundle
+        from poetry_wheelmirror.redirect import Decision
 
         wheel = decision.wheel
         assert wheel is not None
@@ -335,7 +335,7 @@ class Hook:
     # -- the wrappers -------------------------------------------------------------------
 
     def choose_for(self, package: Any, original: Callable[[Any], Any]) -> Any:
-        from poetry_wheelmirror.plugin.redirect import Decision
+        from poetry_wheelmirror.redirect import Decision
 
         no_candidate: Exception | None = None
         link = None
@@ -368,8 +368,8 @@ class Hook:
     def _redirect(self, package: Any, decision: Decision) -> Any:
         wheel = decision.wheel
         assert wheel is not None
-        from poetry_wheelmirror.plugin.redirect import file_entry
-        from poetry_wheelmirror.plugin.redirect import link_url
+        from poetry_wheelmirror.redirect import file_entry
+        from poetry_wheelmirror.redirect import link_url
         from poetry_wheelmirror.urls import url_scheme_problem
         from poetry_wheelmirror.urls import url_to_path
 
@@ -737,12 +737,12 @@ def doctor_command(command: Any) -> int:
     from cleo.formatters.formatter import Formatter
     from poetry.__version__ import __version__ as poetry_version
 
-    from poetry_wheelmirror.doctor import DoctorOptions
-    from poetry_wheelmirror.doctor import PoetryFacts
-    from poetry_wheelmirror.doctor import exit_status
-    from poetry_wheelmirror.doctor import format_report
-    from poetry_wheelmirror.doctor import report_json
-    from poetry_wheelmirror.doctor import run_doctor
+    from poetry_wheelmirror.doctor.run import DoctorOptions
+    from poetry_wheelmirror.doctor.run import PoetryFacts
+    from poetry_wheelmirror.doctor.run import exit_status
+    from poetry_wheelmirror.doctor.run import format_report
+    from poetry_wheelmirror.doctor.run import report_json
+    from poetry_wheelmirror.doctor.run import run_doctor
 
     poetry, env = command.poetry, command.env
     python = _python_version(env)

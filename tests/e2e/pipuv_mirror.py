@@ -19,14 +19,7 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
-from pip_shim.pages import IndexFile
-from pip_shim.pages import ProjectPage
-from pip_shim.pages import merge_files
-from pip_shim.pages import parse_project_page
-from pip_shim.pages import render_html
-from pip_shim.pages import render_json
-from pip_shim.pages import render_root_html
-from pip_shim.pages import render_root_json
+from devtools.cleanenv import clean_env
 from poetry_wheelmirror.manifest import PackageDocument
 from poetry_wheelmirror.manifest import PackageRef
 from poetry_wheelmirror.manifest import RootManifest
@@ -37,7 +30,14 @@ from poetry_wheelmirror.manifest import dump_document
 from poetry_wheelmirror.manifest import package_document_json
 from poetry_wheelmirror.manifest import parse_package_document
 from poetry_wheelmirror.manifest import root_manifest_json
-from tests.support.cleanenv import clean_env
+from poetry_wheelmirror.simple_pages import IndexFile
+from poetry_wheelmirror.simple_pages import ProjectPage
+from poetry_wheelmirror.simple_pages import merge_files
+from poetry_wheelmirror.simple_pages import parse_project_page
+from poetry_wheelmirror.simple_pages import render_html
+from poetry_wheelmirror.simple_pages import render_json
+from poetry_wheelmirror.simple_pages import render_root_html
+from poetry_wheelmirror.simple_pages import render_root_json
 
 __all__ = [
     "MS_TAG",

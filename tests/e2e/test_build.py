@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.cleanenv import clean_env
-from tests.support.static_server import serve_static
+from devtools.cleanenv import clean_env
+from devtools.static_server import serve_static
 
 pytestmark = pytest.mark.e2e
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.cleanenv import clean_env
+from devtools.cleanenv import clean_env
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.cli import run_wheelmirror
+from devtools.cli import run_wheelmirror
 
 pytestmark = pytest.mark.e2e
 

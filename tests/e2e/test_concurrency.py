@@ -27,20 +27,20 @@ from pathlib import Path
 
 import pytest
 
+from devtools.cleanenv import clean_env
+from devtools.faulty_server import FaultyServer
+from devtools.faulty_server import mirror_docs
+from devtools.faulty_server import serve_faulty
+from devtools.passthrough import PassthroughIndex
+from devtools.poetry_env import POETRY_VERSIONS
+from devtools.poetry_env import project_env
+from devtools.static_server import serve_static
 from tests.e2e.test_faults_plugin import Setup
 from tests.e2e.test_faults_plugin import mirror_dir  # noqa: F401 (a fixture)
 from tests.e2e.test_faults_plugin import setups  # noqa: F401 (a fixture)
 from tests.e2e.test_poetry_plugin import assert_from_mirror
 from tests.e2e.test_poetry_plugin import make_project
 from tests.e2e.test_poetry_plugin import warnings
-from tests.support.cleanenv import clean_env
-from tests.support.faulty_server import FaultyServer
-from tests.support.faulty_server import mirror_docs
-from tests.support.faulty_server import serve_faulty
-from tests.support.passthrough import PassthroughIndex
-from tests.support.poetry_env import POETRY_VERSIONS
-from tests.support.poetry_env import project_env
-from tests.support.static_server import serve_static
 
 pytestmark = pytest.mark.e2e
 

@@ -21,17 +21,17 @@ from typing import Any
 import pytest
 from packaging.tags import sys_tags
 
-from tests.support.cleanenv import clean_env
-from tests.support.cli import run_wheelmirror
-from tests.support.doctor_mirror import write_lock
-from tests.support.doctor_mirror import write_mirror
-from tests.support.passthrough import PassthroughIndex
-from tests.support.poetry_env import POETRY_VERSIONS
-from tests.support.poetry_env import PoetryInstall
-from tests.support.poetry_env import build_plugin_wheel
-from tests.support.poetry_env import ensure_plain_poetry
-from tests.support.poetry_env import ensure_plugin_poetry
-from tests.support.static_server import serve_static
+from devtools.cleanenv import clean_env
+from devtools.cli import run_wheelmirror
+from devtools.doctor_mirror import write_lock
+from devtools.doctor_mirror import write_mirror
+from devtools.passthrough import PassthroughIndex
+from devtools.poetry_env import POETRY_VERSIONS
+from devtools.poetry_env import PoetryInstall
+from devtools.poetry_env import build_plugin_wheel
+from devtools.poetry_env import ensure_plain_poetry
+from devtools.poetry_env import ensure_plugin_poetry
+from devtools.static_server import serve_static
 
 pytestmark = pytest.mark.e2e
 

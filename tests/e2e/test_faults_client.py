@@ -1,4 +1,4 @@
-"""Every fault of tests.support.faulty_server against CachedClient, MirrorReader and the CLI.
+"""Every fault of devtools.faulty_server against CachedClient, MirrorReader and the CLI.
 
 The rule under test: the outcome is either a verified result or one clear line
 (FetchError / ManifestError / HashMismatchError); never a hang past the configured
@@ -18,20 +18,20 @@ from pathlib import Path
 
 import pytest
 
+from devtools.cleanenv import clean_env
+from devtools.faulty_server import CASE_IDS
+from devtools.faulty_server import FaultyServer
+from devtools.faulty_server import MirrorDocs
+from devtools.faulty_server import apply_case
+from devtools.faulty_server import case
+from devtools.faulty_server import mirror_docs
+from devtools.faulty_server import publish
+from devtools.faulty_server import serve_faulty
 from poetry_wheelmirror.client import CachedClient
 from poetry_wheelmirror.errors import FetchError
 from poetry_wheelmirror.errors import HashMismatchError
 from poetry_wheelmirror.errors import ManifestError
 from poetry_wheelmirror.mirror_client import MirrorReader
-from tests.support.cleanenv import clean_env
-from tests.support.faulty_server import CASE_IDS
-from tests.support.faulty_server import FaultyServer
-from tests.support.faulty_server import MirrorDocs
-from tests.support.faulty_server import apply_case
-from tests.support.faulty_server import case
-from tests.support.faulty_server import mirror_docs
-from tests.support.faulty_server import publish
-from tests.support.faulty_server import serve_faulty
 
 pytestmark = pytest.mark.e2e
 

@@ -21,14 +21,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.cleanenv import clean_env
-from tests.support.faulty_server import CASE_IDS
-from tests.support.faulty_server import FaultyServer
-from tests.support.faulty_server import apply_case
-from tests.support.faulty_server import case
-from tests.support.faulty_server import serve_faulty
-from tests.support.passthrough import PassthroughIndex
-from tests.support.poetry_env import build_mirror
+from devtools.cleanenv import clean_env
+from devtools.faulty_server import CASE_IDS
+from devtools.faulty_server import FaultyServer
+from devtools.faulty_server import apply_case
+from devtools.faulty_server import case
+from devtools.faulty_server import serve_faulty
+from devtools.passthrough import PassthroughIndex
+from devtools.poetry_env import build_mirror
 
 pytestmark = pytest.mark.e2e
 

@@ -1,4 +1,4 @@
-"""The Poetry plugin (real Poetry) against a mirror served by tests.support.faulty_server.
+"""The Poetry plugin (real Poetry) against a mirror served by devtools.faulty_server.
 
 A real MarkupSafe 2.0.1 mirror (built from PyPI's sdist) is served over loopback HTTP;
 one file at a time misbehaves: the root manifest, the package document or the wheel.
@@ -23,23 +23,23 @@ from pathlib import Path
 
 import pytest
 
+from devtools.faulty_server import CASE_IDS
+from devtools.faulty_server import FaultyServer
+from devtools.faulty_server import apply_case
+from devtools.faulty_server import case
+from devtools.faulty_server import serve_faulty
+from devtools.passthrough import PassthroughIndex
+from devtools.poetry_env import POETRY_VERSIONS
+from devtools.poetry_env import PoetryInstall
+from devtools.poetry_env import build_mirror
+from devtools.poetry_env import build_plugin_wheel
+from devtools.poetry_env import ensure_plain_poetry
+from devtools.poetry_env import ensure_plugin_poetry
+from devtools.poetry_env import project_env
 from tests.e2e.test_poetry_plugin import assert_built_from_sdist
 from tests.e2e.test_poetry_plugin import assert_from_mirror
 from tests.e2e.test_poetry_plugin import make_project
 from tests.e2e.test_poetry_plugin import warnings
-from tests.support.faulty_server import CASE_IDS
-from tests.support.faulty_server import FaultyServer
-from tests.support.faulty_server import apply_case
-from tests.support.faulty_server import case
-from tests.support.faulty_server import serve_faulty
-from tests.support.passthrough import PassthroughIndex
-from tests.support.poetry_env import POETRY_VERSIONS
-from tests.support.poetry_env import PoetryInstall
-from tests.support.poetry_env import build_mirror
-from tests.support.poetry_env import build_plugin_wheel
-from tests.support.poetry_env import ensure_plain_poetry
-from tests.support.poetry_env import ensure_plugin_poetry
-from tests.support.poetry_env import project_env
 
 pytestmark = pytest.mark.e2e
 

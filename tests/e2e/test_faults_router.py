@@ -1,4 +1,4 @@
-"""Every fault of tests.support.faulty_server on the *upstream* of the routing index.
+"""Every fault of devtools.faulty_server on the *upstream* of the routing index.
 
 A real ``wheelmirror serve MIRROR --upstream URL`` process merges a local mirror with an
 upstream index that misbehaves (one project per fault). The rule: a client always gets
@@ -24,13 +24,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.cleanenv import clean_env
-from tests.support.faulty_server import CASE_IDS
-from tests.support.faulty_server import FaultyServer
-from tests.support.faulty_server import apply_case
-from tests.support.faulty_server import case
-from tests.support.faulty_server import mirror_docs
-from tests.support.faulty_server import serve_faulty
+from devtools.cleanenv import clean_env
+from devtools.faulty_server import CASE_IDS
+from devtools.faulty_server import FaultyServer
+from devtools.faulty_server import apply_case
+from devtools.faulty_server import case
+from devtools.faulty_server import mirror_docs
+from devtools.faulty_server import serve_faulty
 
 pytestmark = pytest.mark.e2e
 

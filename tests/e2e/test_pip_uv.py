@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from pip_shim.pages import parse_project_page
+from devtools.passthrough import PassthroughIndex
+from poetry_wheelmirror.simple_pages import parse_project_page
 from tests.e2e.pipuv_mirror import MS_TAG
 from tests.e2e.pipuv_mirror import REPO
 from tests.e2e.pipuv_mirror import ServedMirror
@@ -23,7 +24,6 @@ from tests.e2e.pipuv_mirror import make_mirror
 from tests.e2e.pipuv_mirror import pip_env
 from tests.e2e.pipuv_mirror import serve_mirror
 from tests.e2e.pipuv_mirror import venv_python
-from tests.support.passthrough import PassthroughIndex
 
 pytestmark = pytest.mark.e2e
 

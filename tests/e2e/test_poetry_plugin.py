@@ -1,6 +1,6 @@
 """The Poetry plugin with the real Poetry, on the lowest (2.0.1) and newest (2.5.1) 2.x.
 
-Each Poetry version is installed with pip in venvs of its own (tests/support/poetry_env.py,
+Each Poetry version is installed with pip in venvs of its own (devtools/poetry_env.py,
 cached across runs), once plain and once with this project's wheel added by a real
 ``poetry self add``. Projects are throwaway directories whose only source is the
 loopback PyPI pass-through (PyPI's per-version JSON API is unavailable here); the
@@ -20,15 +20,15 @@ from pathlib import Path
 
 import pytest
 
+from devtools.passthrough import PassthroughIndex
+from devtools.poetry_env import POETRY_VERSIONS
+from devtools.poetry_env import PoetryInstall
+from devtools.poetry_env import build_mirror
+from devtools.poetry_env import build_plugin_wheel
+from devtools.poetry_env import ensure_plain_poetry
+from devtools.poetry_env import ensure_plugin_poetry
+from devtools.poetry_env import project_env
 from poetry_wheelmirror import manifest as m
-from tests.support.passthrough import PassthroughIndex
-from tests.support.poetry_env import POETRY_VERSIONS
-from tests.support.poetry_env import PoetryInstall
-from tests.support.poetry_env import build_mirror
-from tests.support.poetry_env import build_plugin_wheel
-from tests.support.poetry_env import ensure_plain_poetry
-from tests.support.poetry_env import ensure_plugin_poetry
-from tests.support.poetry_env import project_env
 
 pytestmark = pytest.mark.e2e
 

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from devtools.passthrough import PassthroughIndex
+from devtools.poetry_env import project_env
 from tests.e2e.test_poetry_plugin import Poetries
 from tests.e2e.test_poetry_plugin import assert_built_from_sdist
 from tests.e2e.test_poetry_plugin import assert_from_mirror
@@ -20,8 +22,6 @@ from tests.e2e.test_poetry_plugin import mirror  # noqa: F401 (a fixture)
 from tests.e2e.test_poetry_plugin import plugin_wheel  # noqa: F401 (a fixture)
 from tests.e2e.test_poetry_plugin import poetries  # noqa: F401 (a fixture)
 from tests.e2e.test_poetry_plugin import warnings
-from tests.support.passthrough import PassthroughIndex
-from tests.support.poetry_env import project_env
 
 pytestmark = pytest.mark.e2e
 

@@ -1,4 +1,4 @@
-"""Provenance verification with a genuine Sigstore attestation (tests/support/real_attestation.py):
+"""Provenance verification with a genuine Sigstore attestation (devtools/real_attestation.py):
 the library, the plugin's decision point, and `wheelmirror verify`.
 
 The attestation and the file it attests come from PyPI at test time (once per session);
@@ -16,18 +16,18 @@ from typing import Any
 
 import pytest
 
+from devtools.cleanenv import clean_env
+from devtools.cli import run_wheelmirror
+from devtools.real_attestation import PROJECT
+from devtools.real_attestation import TAMPERED
+from devtools.real_attestation import VERSION
+from devtools.real_attestation import WHEEL
+from devtools.real_attestation import RealAttestation
+from devtools.real_attestation import fetch_real_attestation
+from devtools.real_attestation import write_attested_mirror
 from poetry_wheelmirror import provenance as pv
 from poetry_wheelmirror.errors import ProvenanceError
-from poetry_wheelmirror.plugin.settings import PluginSettings
-from tests.support.cleanenv import clean_env
-from tests.support.cli import run_wheelmirror
-from tests.support.real_attestation import PROJECT
-from tests.support.real_attestation import TAMPERED
-from tests.support.real_attestation import VERSION
-from tests.support.real_attestation import WHEEL
-from tests.support.real_attestation import RealAttestation
-from tests.support.real_attestation import fetch_real_attestation
-from tests.support.real_attestation import write_attested_mirror
+from poetry_wheelmirror.settings import PluginSettings
 from tests.unit import test_poetry_internals as tpi
 
 pytestmark = pytest.mark.e2e

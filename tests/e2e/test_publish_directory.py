@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.cleanenv import clean_env
-from tests.support.cli import run_wheelmirror
-from tests.support.publishing import build_markupsafe
-from tests.support.publishing import make_source_mirror
-from tests.support.publishing import tree_state
+from devtools.cleanenv import clean_env
+from devtools.cli import run_wheelmirror
+from devtools.publishing import build_markupsafe
+from devtools.publishing import make_source_mirror
+from devtools.publishing import tree_state
 
 pytestmark = pytest.mark.e2e
 
@@ -154,7 +154,7 @@ def test_the_publish_job_runs_locally(source: Path, tmp_path: Path) -> None:
 def test_collect_refuses_wheels_the_mirror_must_not_publish(
     tmp_path: Path, filename: str, message: str
 ) -> None:
-    from tests.support.wheels import make_wheel
+    from devtools.wheels import make_wheel
 
     make_wheel(tmp_path / "wheelhouse", filename)
     result = run_wheelmirror(

@@ -1,7 +1,7 @@
 """``wheelmirror publish --to github`` against a FAKE GitHub.
 
 GitHub is unreachable from the machines these tests run on, so the GitHub Releases
-backend is tested against ``tests/support/fake_github.py``: a loopback fake of the
+backend is tested against ``devtools/fake_github.py``: a loopback fake of the
 Releases REST API (releases by tag, paginated asset lists, uploads with ``?name=``,
 GitHub's renaming of asset names, ``releases/download/TAG/FILE`` answering 302 to a CDN
 path). What these tests prove is our side of that protocol; GitHub's real behaviour is
@@ -23,16 +23,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.cleanenv import clean_env
-from tests.support.cli import run_wheelmirror
-from tests.support.fake_github import FakeAsset
-from tests.support.fake_github import FakeGitHub
-from tests.support.fake_github import FakeRelease
-from tests.support.fake_github import serve_fake_github
-from tests.support.publishing import build_markupsafe
-from tests.support.publishing import fake_bundle
-from tests.support.publishing import make_source_mirror
-from tests.support.publishing import tree_state
+from devtools.cleanenv import clean_env
+from devtools.cli import run_wheelmirror
+from devtools.fake_github import FakeAsset
+from devtools.fake_github import FakeGitHub
+from devtools.fake_github import FakeRelease
+from devtools.fake_github import serve_fake_github
+from devtools.publishing import build_markupsafe
+from devtools.publishing import fake_bundle
+from devtools.publishing import make_source_mirror
+from devtools.publishing import tree_state
 
 pytestmark = pytest.mark.e2e
 

@@ -17,13 +17,13 @@ from pathlib import Path
 import pytest
 from packaging.tags import Tag
 
+from devtools.cleanenv import clean_env
+from devtools.wheels import make_wheel
 from poetry_wheelmirror.manifest import WheelFile
 from poetry_wheelmirror.selection import PLATFORM_ALIASES
 from poetry_wheelmirror.selection import expand_platform
 from poetry_wheelmirror.selection import select_wheel
 from poetry_wheelmirror.selection import supported_tags
-from tests.support.cleanenv import clean_env
-from tests.support.wheels import make_wheel
 from tests.unit.test_selection import CANDIDATES
 
 pytestmark = pytest.mark.e2e

@@ -209,7 +209,7 @@ def test_build_job_steps_run_locally_and_write_the_outputs_the_workflow_reads(
     checked with --print-build-identifiers below)."""
     import os
 
-    from tests.support.cleanenv import clean_env
+    from devtools.cleanenv import clean_env
 
     read = set(re.findall(r"steps\.(sdist|config)\.outputs\.([a-z0-9-]+)", WORKFLOW.read_text()))
     written = set()
@@ -251,7 +251,7 @@ def test_fetch_sdist_patches_in_the_recipes_build_requires(tmp_path: Path) -> No
 
     import tomlkit
 
-    from tests.support.cleanenv import clean_env
+    from devtools.cleanenv import clean_env
 
     output = tmp_path / "sdist.out"
     result = subprocess.run(

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import tomlkit
 
+from devtools.wheels import make_wheel
 from poetry_wheelmirror.errors import BuildError
 from poetry_wheelmirror.mirror.build import _epoch
 from poetry_wheelmirror.mirror.build import _next_build_number
@@ -17,7 +18,6 @@ from poetry_wheelmirror.mirror.build import _unpack
 from poetry_wheelmirror.mirror.build import add_build_requires
 from poetry_wheelmirror.mirror.build import add_build_tag
 from poetry_wheelmirror.mirror.build import find_interpreter
-from tests.support.wheels import make_wheel
 
 
 def _requires(src: Path) -> list[str]:

@@ -303,11 +303,11 @@ def test_a_zip_sdist_is_repacked_as_tar_gz_and_never_over_the_original(tmp_path:
 def test_collect_records_pypis_sdist_not_the_patched_copy(tmp_path: Path) -> None:
     """The CI wheel is built from fetch-sdist's patched copy; the mirror's source record
     is still the sdist PyPI lists (filename, url, sha256), which is what its hash chains to."""
+    from devtools.wheels import make_wheel
     from poetry_wheelmirror.mirror.collect import collect_wheels
     from poetry_wheelmirror.mirror.pypi import UpstreamFile
     from poetry_wheelmirror.mirror.pypi import UpstreamProject
     from poetry_wheelmirror.mirror.store import MirrorStore
-    from tests.support.wheels import make_wheel
 
     pypi_sdist = UpstreamFile(
         filename="grpcio-1.48.2.tar.gz",

@@ -10,21 +10,27 @@ from pathlib import Path
 
 import pytest
 
+from devtools.doctor_mirror import write_lock
+from devtools.doctor_mirror import write_mirror
 from poetry_wheelmirror.client import CachedClient
 from poetry_wheelmirror.client import FetchResult
-from poetry_wheelmirror.doctor import Check
-from poetry_wheelmirror.doctor import DoctorOptions
-from poetry_wheelmirror.doctor import PoetryFacts
-from poetry_wheelmirror.doctor import check_environment
-from poetry_wheelmirror.doctor import check_manifest
-from poetry_wheelmirror.doctor import check_poetry
-from poetry_wheelmirror.doctor import check_project_venv
-from poetry_wheelmirror.doctor import exit_status
-from poetry_wheelmirror.doctor import format_report
-from poetry_wheelmirror.doctor import make_target
-from poetry_wheelmirror.doctor import report_json
-from poetry_wheelmirror.doctor import run_doctor
-from poetry_wheelmirror.doctor import scarcity_note
+from poetry_wheelmirror.doctor.poetry_probe import CommandResult
+from poetry_wheelmirror.doctor.poetry_probe import parse_plugin_list
+from poetry_wheelmirror.doctor.poetry_probe import parse_poetry_version
+from poetry_wheelmirror.doctor.poetry_probe import parse_self_show
+from poetry_wheelmirror.doctor.run import Check
+from poetry_wheelmirror.doctor.run import DoctorOptions
+from poetry_wheelmirror.doctor.run import PoetryFacts
+from poetry_wheelmirror.doctor.run import check_environment
+from poetry_wheelmirror.doctor.run import check_manifest
+from poetry_wheelmirror.doctor.run import check_poetry
+from poetry_wheelmirror.doctor.run import check_project_venv
+from poetry_wheelmirror.doctor.run import exit_status
+from poetry_wheelmirror.doctor.run import format_report
+from poetry_wheelmirror.doctor.run import make_target
+from poetry_wheelmirror.doctor.run import report_json
+from poetry_wheelmirror.doctor.run import run_doctor
+from poetry_wheelmirror.doctor.run import scarcity_note
 from poetry_wheelmirror.indexconfig import is_mirror_url
 from poetry_wheelmirror.indexconfig import pip_config_files
 from poetry_wheelmirror.indexconfig import pip_index_settings
@@ -33,14 +39,8 @@ from poetry_wheelmirror.indexconfig import uv_config_files
 from poetry_wheelmirror.indexconfig import uv_index_settings
 from poetry_wheelmirror.lockfile import read_lock
 from poetry_wheelmirror.mirror_client import MirrorReader
-from poetry_wheelmirror.poetry_probe import CommandResult
-from poetry_wheelmirror.poetry_probe import parse_plugin_list
-from poetry_wheelmirror.poetry_probe import parse_poetry_version
-from poetry_wheelmirror.poetry_probe import parse_self_show
 from poetry_wheelmirror.selection import supported_tags
 from poetry_wheelmirror.urls import path_to_url
-from tests.support.doctor_mirror import write_lock
-from tests.support.doctor_mirror import write_mirror
 
 NOW = datetime.datetime(2026, 12, 1, 12, 0, tzinfo=datetime.timezone.utc)
 LINUX = "manylinux_2_17_x86_64"

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from pip_shim.pipconf import ADDED_MARK
-from pip_shim.pipconf import DISABLED_MARK
-from pip_shim.pipconf import add_mirror
-from pip_shim.pipconf import remove_mirror
-from pip_shim.pipfiles import config_path
-from pip_shim.pipfiles import write_config
 from poetry_wheelmirror.cli.main import main
 from poetry_wheelmirror.errors import ConfigError
+from poetry_wheelmirror.installers.pipconf import ADDED_MARK
+from poetry_wheelmirror.installers.pipconf import DISABLED_MARK
+from poetry_wheelmirror.installers.pipconf import add_mirror
+from poetry_wheelmirror.installers.pipconf import remove_mirror
+from poetry_wheelmirror.installers.pipfiles import config_path
+from poetry_wheelmirror.installers.pipfiles import write_config
 
 URL = "http://127.0.0.1:8000/simple/"
 

@@ -10,11 +10,11 @@ import tomlkit
 
 from poetry_wheelmirror.config import DEFAULT_MIRROR_URL
 from poetry_wheelmirror.errors import ConfigError
-from poetry_wheelmirror.plugin.settings import PluginSettings
-from poetry_wheelmirror.plugin.settings import cache_dir_for
-from poetry_wheelmirror.plugin.settings import load_settings
-from poetry_wheelmirror.plugin.settings import tool_table
 from poetry_wheelmirror.selection import supported_tags
+from poetry_wheelmirror.settings import PluginSettings
+from poetry_wheelmirror.settings import cache_dir_for
+from poetry_wheelmirror.settings import load_settings
+from poetry_wheelmirror.settings import tool_table
 
 
 def table(text: str) -> object:

@@ -18,8 +18,8 @@ from packaging.utils import canonicalize_name
 
 from poetry_wheelmirror import manifest as m
 from poetry_wheelmirror.plugin import poetry_internals as pi
-from poetry_wheelmirror.plugin.settings import PluginSettings
 from poetry_wheelmirror.selection import supported_tags
+from poetry_wheelmirror.settings import PluginSettings
 
 SDIST = "MarkupSafe-2.0.1.tar.gz"
 WHEEL = "markupsafe-2.0.1-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"

@@ -13,8 +13,8 @@ from poetry_wheelmirror import provenance as pv
 from poetry_wheelmirror.errors import ConfigError
 from poetry_wheelmirror.errors import FetchError
 from poetry_wheelmirror.errors import ProvenanceError
-from poetry_wheelmirror.plugin.settings import PluginSettings
-from poetry_wheelmirror.plugin.settings import load_settings
+from poetry_wheelmirror.settings import PluginSettings
+from poetry_wheelmirror.settings import load_settings
 from tests.unit import test_poetry_internals as tpi
 
 WHEEL = m.WheelFile("a-1.0-py3-none-any.whl", "a-1.0-py3-none-any.whl", "ab" * 32, 10)
@@ -95,11 +95,11 @@ def test_the_plugin_module_does_not_import_sigstore() -> None:
     import subprocess
     import sys
 
-    from tests.support.cleanenv import clean_env
+    from devtools.cleanenv import clean_env
 
     code = (
         "import sys, poetry_wheelmirror.plugin.poetry_internals;"
-        "from poetry_wheelmirror.plugin.settings import load_settings;"
+        "from poetry_wheelmirror.settings import load_settings;"
         "load_settings({'provenance': 'require'}, {});"
         "import poetry_wheelmirror.provenance;"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sigstore', 'cryptography')))"
@@ -260,7 +260,7 @@ def test_plugin_policies_on_an_unattested_mirror_wheel(tmp_path: Path) -> None:
 
 
 def test_plugin_warns_once_for_every_unattested_wheel(tmp_path: Path) -> None:
-    from poetry_wheelmirror.plugin.redirect import Decision
+    from poetry_wheelmirror.redirect import Decision
 
     mirror = tpi.write_mirror(tmp_path / "mirror")
     hook, io = hook_for(tmp_path, mirror, "warn")

@@ -2,7 +2,7 @@
 backend, attestation bundles and document merging.
 
 GitHub is unreachable from the machines these tests run on: the Releases client is
-tested against ``tests/support/fake_github.py``, a loopback fake of the REST API.
+tested against ``devtools/fake_github.py``, a loopback fake of the REST API.
 """
 
 from __future__ import annotations
@@ -14,6 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from devtools.fake_github import FakeGitHub
+from devtools.fake_github import github_rename
+from devtools.fake_github import serve_fake_github
+from devtools.publishing import fake_bundle
 from poetry_wheelmirror.errors import ConfigError
 from poetry_wheelmirror.errors import PublishError
 from poetry_wheelmirror.manifest import PackageDocument
@@ -28,10 +32,6 @@ from poetry_wheelmirror.mirror.github import release_tag
 from poetry_wheelmirror.mirror.publish import DirectoryPublisher
 from poetry_wheelmirror.mirror.publish import Upload
 from poetry_wheelmirror.mirror.site import PublishedState
-from tests.support.fake_github import FakeGitHub
-from tests.support.fake_github import github_rename
-from tests.support.fake_github import serve_fake_github
-from tests.support.publishing import fake_bundle
 
 WHEEL = "markupsafe-2.0.1-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"
 

@@ -9,13 +9,13 @@ from poetry_wheelmirror.manifest import PackageDocument
 from poetry_wheelmirror.manifest import SourceDist
 from poetry_wheelmirror.manifest import VersionEntry
 from poetry_wheelmirror.manifest import WheelFile
-from poetry_wheelmirror.plugin.redirect import choice_kind
-from poetry_wheelmirror.plugin.redirect import decide
-from poetry_wheelmirror.plugin.redirect import file_entry
-from poetry_wheelmirror.plugin.redirect import link_url
-from poetry_wheelmirror.plugin.redirect import precheck
-from poetry_wheelmirror.plugin.settings import PluginSettings
+from poetry_wheelmirror.redirect import choice_kind
+from poetry_wheelmirror.redirect import decide
+from poetry_wheelmirror.redirect import file_entry
+from poetry_wheelmirror.redirect import link_url
+from poetry_wheelmirror.redirect import precheck
 from poetry_wheelmirror.selection import supported_tags
+from poetry_wheelmirror.settings import PluginSettings
 
 SDIST_SHA = "a" * 64
 LINUX_311 = supported_tags("3.11", "manylinux_2_28_x86_64")

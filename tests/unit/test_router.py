@@ -9,19 +9,19 @@ from pathlib import Path
 
 import pytest
 
-from pip_shim.negotiate import negotiate
-from pip_shim.pages import IndexFile
-from pip_shim.pages import ProjectPage
-from pip_shim.pages import parse_project_page
-from pip_shim.pages import render_html
-from pip_shim.pages import render_json
-from pip_shim.router import RoutingIndex
-from pip_shim.upstream import Upstream
-from pip_shim.upstream import UpstreamPage
+from devtools.wheels import make_wheel
 from poetry_wheelmirror.errors import FetchError
 from poetry_wheelmirror.manifest import SourceDist
+from poetry_wheelmirror.serve.negotiate import negotiate
+from poetry_wheelmirror.serve.router import RoutingIndex
+from poetry_wheelmirror.serve.upstream import Upstream
+from poetry_wheelmirror.serve.upstream import UpstreamPage
+from poetry_wheelmirror.simple_pages import IndexFile
+from poetry_wheelmirror.simple_pages import ProjectPage
+from poetry_wheelmirror.simple_pages import parse_project_page
+from poetry_wheelmirror.simple_pages import render_html
+from poetry_wheelmirror.simple_pages import render_json
 from tests.e2e.pipuv_mirror import write_mirror
-from tests.support.wheels import make_wheel
 
 WHEEL = "demo_pkg-1.0-cp311-cp311-manylinux_2_17_x86_64.whl"
 UPSTREAM_HTML = b"""<!DOCTYPE html><html><body>
@@ -157,7 +157,7 @@ def test_gzip_variant_for_clients_that_accept_it(
 ) -> None:
     import gzip
 
-    monkeypatch.setattr("pip_shim.router._GZIP_MIN", 0)  # the demo page is tiny
+    monkeypatch.setattr("poetry_wheelmirror.serve.router._GZIP_MIN", 0)  # the demo page is tiny
     app = RoutingIndex(mirror, FakeUpstream())
     _, plain_headers, plain = call(app, "/simple/demo-pkg/", JSON)
     status, headers, packed = call(

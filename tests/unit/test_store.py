@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from packaging.utils import canonicalize_name
 
+from devtools.wheels import make_wheel
 from poetry_wheelmirror.errors import PublishError
 from poetry_wheelmirror.manifest import BuildInfo
 from poetry_wheelmirror.manifest import SourceDist
@@ -15,7 +16,6 @@ from poetry_wheelmirror.mirror.pypi import UpstreamFile
 from poetry_wheelmirror.mirror.pypi import UpstreamProject
 from poetry_wheelmirror.mirror.store import MirrorStore
 from poetry_wheelmirror.mirror.store import NewWheel
-from tests.support.wheels import make_wheel
 
 SHA = "a" * 64
 

@@ -3,11 +3,11 @@ from __future__ import annotations
 import pytest
 import tomllib
 
-from pip_shim.hashes import add_hashes
-from pip_shim.uvconf import configure_uv
-from pip_shim.uvconf import project_dependencies
-from pip_shim.uvconf import remove_uv
 from poetry_wheelmirror.errors import ConfigError
+from poetry_wheelmirror.installers.hashes import add_hashes
+from poetry_wheelmirror.installers.uvconf import configure_uv
+from poetry_wheelmirror.installers.uvconf import project_dependencies
+from poetry_wheelmirror.installers.uvconf import remove_uv
 
 URL = "http://127.0.0.1:8000/simple/"
 

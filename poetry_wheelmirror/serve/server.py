@@ -19,7 +19,7 @@ from typing import Any
 from poetry_wheelmirror.errors import ConfigError
 
 if TYPE_CHECKING:
-    from pip_shim.router import RoutingIndex
+    from poetry_wheelmirror.serve.router import RoutingIndex
 
 __all__ = ["check_port", "free_port", "serve"]
 

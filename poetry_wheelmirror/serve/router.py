@@ -32,25 +32,25 @@ from typing import Final
 
 from packaging.utils import canonicalize_name
 
-from pip_shim.mirrordir import MirrorSnapshot
-from pip_shim.mirrordir import load_mirror
-from pip_shim.mirrordir import manifest_stamp
-from pip_shim.negotiate import CONTENT_TYPES
-from pip_shim.negotiate import Format
-from pip_shim.negotiate import negotiate
-from pip_shim.negotiate import parse_etags
-from pip_shim.pages import ProjectPage
-from pip_shim.pages import merge_files
-from pip_shim.pages import render_html
-from pip_shim.pages import render_json
-from pip_shim.pages import render_root_html
-from pip_shim.pages import render_root_json
 from poetry_wheelmirror.errors import WheelmirrorError
 from poetry_wheelmirror.names import filename_problem
 from poetry_wheelmirror.names import valid_project_name
+from poetry_wheelmirror.serve.mirrordir import MirrorSnapshot
+from poetry_wheelmirror.serve.mirrordir import load_mirror
+from poetry_wheelmirror.serve.mirrordir import manifest_stamp
+from poetry_wheelmirror.serve.negotiate import CONTENT_TYPES
+from poetry_wheelmirror.serve.negotiate import Format
+from poetry_wheelmirror.serve.negotiate import negotiate
+from poetry_wheelmirror.serve.negotiate import parse_etags
+from poetry_wheelmirror.simple_pages import ProjectPage
+from poetry_wheelmirror.simple_pages import merge_files
+from poetry_wheelmirror.simple_pages import render_html
+from poetry_wheelmirror.simple_pages import render_json
+from poetry_wheelmirror.simple_pages import render_root_html
+from poetry_wheelmirror.simple_pages import render_root_json
 
 if TYPE_CHECKING:
-    from pip_shim.upstream import Upstream
+    from poetry_wheelmirror.serve.upstream import Upstream
 
 __all__ = ["UPSTREAM_HEADER", "RoutingIndex"]
 

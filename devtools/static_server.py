@@ -47,7 +47,7 @@ def serve_static(directory: Path) -> Iterator[str]:
         server.server_close()
 
 
-# Manual use: python -m tests.support.static_server DIR
+# Manual use: python -m devtools.static_server DIR
 if __name__ == "__main__":  # pragma: no cover
     import sys
     import time

@@ -11,11 +11,11 @@ from pathlib import Path
 from packaging.utils import canonicalize_name
 from packaging.utils import parse_wheel_filename
 
+from devtools.wheels import make_wheel
 from poetry_wheelmirror.manifest import BuildInfo
 from poetry_wheelmirror.manifest import SourceDist
 from poetry_wheelmirror.mirror.store import MirrorStore
 from poetry_wheelmirror.mirror.store import NewWheel
-from tests.support.wheels import make_wheel
 
 __all__ = ["build_markupsafe", "fake_bundle", "make_source_mirror", "tree_state"]
 
@@ -98,7 +98,7 @@ def build_markupsafe(base: Path) -> Path:
     import subprocess
     import sys
 
-    from tests.support.cleanenv import clean_env
+    from devtools.cleanenv import clean_env
 
     mirror = base / "built"
     result = subprocess.run(

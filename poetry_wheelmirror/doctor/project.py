@@ -1,5 +1,5 @@
 """The doctor's project checks: where each package of poetry.lock would come from for the
-target (the verdict is the plugin's own, from :mod:`poetry_wheelmirror.plugin.redirect`)."""
+target (the verdict is the plugin's own, from :mod:`poetry_wheelmirror.redirect`)."""
 
 from __future__ import annotations
 
@@ -13,20 +13,20 @@ from packaging.requirements import InvalidRequirement
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from poetry_wheelmirror.doctor_model import Check
-from poetry_wheelmirror.doctor_model import Status
-from poetry_wheelmirror.doctor_model import Target
+from poetry_wheelmirror.doctor.model import Check
+from poetry_wheelmirror.doctor.model import Status
+from poetry_wheelmirror.doctor.model import Target
 from poetry_wheelmirror.errors import ConfigError
 from poetry_wheelmirror.errors import WheelmirrorError
 from poetry_wheelmirror.indexconfig import load_toml
 from poetry_wheelmirror.lockfile import applies
 from poetry_wheelmirror.lockfile import best_index_file
 from poetry_wheelmirror.lockfile import read_lock
-from poetry_wheelmirror.plugin.redirect import decide
-from poetry_wheelmirror.plugin.redirect import precheck
-from poetry_wheelmirror.plugin.settings import TOOL_TABLE
-from poetry_wheelmirror.plugin.settings import PluginSettings
+from poetry_wheelmirror.redirect import decide
+from poetry_wheelmirror.redirect import precheck
 from poetry_wheelmirror.selection import rank_wheels
+from poetry_wheelmirror.settings import TOOL_TABLE
+from poetry_wheelmirror.settings import PluginSettings
 
 if TYPE_CHECKING:
     from poetry_wheelmirror.mirror_client import MirrorReader

@@ -113,7 +113,7 @@ def serve_passthrough(upstream: str = PYPI_SIMPLE, port: int = 0) -> Iterator[Pa
         server.server_close()
 
 
-if __name__ == "__main__":  # pragma: no cover - manual use: python -m tests.support.passthrough
+if __name__ == "__main__":  # pragma: no cover - manual use: python -m devtools.passthrough
     import time
 
     with serve_passthrough() as s:

@@ -6,8 +6,8 @@ plugin's ``poetry wheelmirror doctor`` calls :func:`run_doctor` with what it alr
 knows (Poetry's version, the environment's tags) and prints the same lines.
 
 This module holds the target, Poetry and manifest checks, :func:`run_doctor` and the
-report; ``doctor_model`` the data types, ``doctor_config`` the pip/uv/environment
-checks, ``doctor_project`` the per-package ones (all re-exported here).
+report; ``model`` the data types, ``config`` the pip/uv/environment
+checks, ``project`` the per-package ones (all re-exported here).
 
 What is checked, in order: the target interpreter and its tags; Poetry and whether the
 plugin is installed; the mirror's root manifest (reachable, valid, fresh, from the
@@ -42,43 +42,43 @@ from poetry_wheelmirror.client import CachedClient
 from poetry_wheelmirror.client import default_cache_dir
 from poetry_wheelmirror.config import DEFAULT_MIRROR_URL
 from poetry_wheelmirror.config import MIRROR_ENV
-from poetry_wheelmirror.doctor_config import OVERRIDE_ENV_VARS
-from poetry_wheelmirror.doctor_config import check_environment
-from poetry_wheelmirror.doctor_config import check_pip
-from poetry_wheelmirror.doctor_config import check_uv
-from poetry_wheelmirror.doctor_model import DEFAULT_MAX_AGE_DAYS
-from poetry_wheelmirror.doctor_model import STATUSES
-from poetry_wheelmirror.doctor_model import Check
-from poetry_wheelmirror.doctor_model import DoctorOptions
-from poetry_wheelmirror.doctor_model import PoetryFacts
-from poetry_wheelmirror.doctor_model import Status
-from poetry_wheelmirror.doctor_model import Target
-from poetry_wheelmirror.doctor_project import check_project
-from poetry_wheelmirror.doctor_project import check_project_venv
-from poetry_wheelmirror.doctor_project import find_project
-from poetry_wheelmirror.doctor_project import is_poetry_project
-from poetry_wheelmirror.doctor_project import platform_hint
-from poetry_wheelmirror.doctor_project import project_facts
+from poetry_wheelmirror.doctor.config import OVERRIDE_ENV_VARS
+from poetry_wheelmirror.doctor.config import check_environment
+from poetry_wheelmirror.doctor.config import check_pip
+from poetry_wheelmirror.doctor.config import check_uv
+from poetry_wheelmirror.doctor.model import DEFAULT_MAX_AGE_DAYS
+from poetry_wheelmirror.doctor.model import STATUSES
+from poetry_wheelmirror.doctor.model import Check
+from poetry_wheelmirror.doctor.model import DoctorOptions
+from poetry_wheelmirror.doctor.model import PoetryFacts
+from poetry_wheelmirror.doctor.model import Status
+from poetry_wheelmirror.doctor.model import Target
+from poetry_wheelmirror.doctor.poetry_probe import Runner
+from poetry_wheelmirror.doctor.poetry_probe import last_line
+from poetry_wheelmirror.doctor.poetry_probe import parse_plugin_list
+from poetry_wheelmirror.doctor.poetry_probe import parse_poetry_version
+from poetry_wheelmirror.doctor.poetry_probe import parse_self_show
+from poetry_wheelmirror.doctor.poetry_probe import run_command
+from poetry_wheelmirror.doctor.poetry_probe import wheelmirror_warnings
+from poetry_wheelmirror.doctor.project import check_project
+from poetry_wheelmirror.doctor.project import check_project_venv
+from poetry_wheelmirror.doctor.project import find_project
+from poetry_wheelmirror.doctor.project import is_poetry_project
+from poetry_wheelmirror.doctor.project import platform_hint
+from poetry_wheelmirror.doctor.project import project_facts
 from poetry_wheelmirror.errors import ConfigError
 from poetry_wheelmirror.errors import FetchError
 from poetry_wheelmirror.errors import WheelmirrorError
 from poetry_wheelmirror.indexconfig import is_mirror_url
 from poetry_wheelmirror.indexconfig import redact_url
 from poetry_wheelmirror.mirror_client import MirrorReader
-from poetry_wheelmirror.plugin.settings import DISABLE_ENV
-from poetry_wheelmirror.plugin.settings import TOOL_TABLE
-from poetry_wheelmirror.plugin.settings import URL_ENV
-from poetry_wheelmirror.plugin.settings import PluginSettings
-from poetry_wheelmirror.plugin.settings import load_settings
-from poetry_wheelmirror.plugin.settings import tool_table
-from poetry_wheelmirror.poetry_probe import Runner
-from poetry_wheelmirror.poetry_probe import last_line
-from poetry_wheelmirror.poetry_probe import parse_plugin_list
-from poetry_wheelmirror.poetry_probe import parse_poetry_version
-from poetry_wheelmirror.poetry_probe import parse_self_show
-from poetry_wheelmirror.poetry_probe import run_command
-from poetry_wheelmirror.poetry_probe import wheelmirror_warnings
 from poetry_wheelmirror.selection import supported_tags
+from poetry_wheelmirror.settings import DISABLE_ENV
+from poetry_wheelmirror.settings import TOOL_TABLE
+from poetry_wheelmirror.settings import URL_ENV
+from poetry_wheelmirror.settings import PluginSettings
+from poetry_wheelmirror.settings import load_settings
+from poetry_wheelmirror.settings import tool_table
 from poetry_wheelmirror.urls import join_url
 from poetry_wheelmirror.urls import to_base_url
 

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
     from poetry_wheelmirror.manifest import PackageDocument
     from poetry_wheelmirror.manifest import WheelFile
-    from poetry_wheelmirror.plugin.settings import PluginSettings
+    from poetry_wheelmirror.settings import PluginSettings
 
 __all__ = [
     "ChoiceKind",

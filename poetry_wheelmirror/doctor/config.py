@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Final
 
 from poetry_wheelmirror.config import MIRROR_ENV
-from poetry_wheelmirror.doctor_model import Check
-from poetry_wheelmirror.doctor_model import DoctorOptions
-from poetry_wheelmirror.doctor_model import Status
+from poetry_wheelmirror.doctor.model import Check
+from poetry_wheelmirror.doctor.model import DoctorOptions
+from poetry_wheelmirror.doctor.model import Status
 from poetry_wheelmirror.errors import ConfigError
 from poetry_wheelmirror.indexconfig import IndexSetting
 from poetry_wheelmirror.indexconfig import is_mirror_url
@@ -21,9 +21,9 @@ from poetry_wheelmirror.indexconfig import redact_url
 from poetry_wheelmirror.indexconfig import truthy
 from poetry_wheelmirror.indexconfig import uv_config_files
 from poetry_wheelmirror.indexconfig import uv_index_settings
-from poetry_wheelmirror.plugin.settings import DISABLE_ENV
-from poetry_wheelmirror.plugin.settings import URL_ENV
-from poetry_wheelmirror.plugin.settings import load_settings
+from poetry_wheelmirror.settings import DISABLE_ENV
+from poetry_wheelmirror.settings import URL_ENV
+from poetry_wheelmirror.settings import load_settings
 
 __all__ = ["OVERRIDE_ENV_VARS", "check_environment", "check_pip", "check_uv"]
 

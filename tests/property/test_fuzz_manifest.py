@@ -23,6 +23,7 @@ from packaging.utils import canonicalize_name
 from packaging.utils import parse_wheel_filename
 from packaging.version import Version
 
+from devtools.fuzz import FUZZ
 from poetry_wheelmirror.errors import ManifestError
 from poetry_wheelmirror.manifest import BuildInfo
 from poetry_wheelmirror.manifest import PackageDocument
@@ -39,7 +40,6 @@ from poetry_wheelmirror.manifest import parse_root_manifest
 from poetry_wheelmirror.manifest import root_manifest_json
 from poetry_wheelmirror.names import filename_problem
 from poetry_wheelmirror.urls import url_scheme_problem
-from tests.support.fuzz import FUZZ
 
 # -- strategies -------------------------------------------------------------------------
 

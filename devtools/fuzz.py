@@ -1,4 +1,4 @@
-"""Hypothesis profiles for the fuzz tests (tests/unit/test_fuzz_*.py).
+"""Hypothesis profiles for the fuzz tests (tests/property/test_fuzz_*.py).
 
 The profiles are applied per test with the :data:`FUZZ` decorator instead of being
 loaded globally, so other test modules keep hypothesis' own defaults.

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
+from devtools.wheels import make_wheel
 from poetry_wheelmirror.manifest import PackageDocument
 from poetry_wheelmirror.manifest import PackageRef
 from poetry_wheelmirror.manifest import RootManifest
@@ -19,7 +20,6 @@ from poetry_wheelmirror.manifest import dump_document
 from poetry_wheelmirror.manifest import package_document_json
 from poetry_wheelmirror.manifest import package_document_path
 from poetry_wheelmirror.manifest import root_manifest_json
-from tests.support.wheels import make_wheel
 
 __all__ = ["sdist_sha", "write_lock", "write_mirror"]
 
@@ -38,7 +38,7 @@ def write_mirror(
 ) -> Path:
     """A mirror directory: *packages* maps name -> version -> wheel filenames.
 
-    With *with_files* the wheels are real (tests/support/wheels.py) and their sha256 and
+    With *with_files* the wheels are real (devtools/wheels.py) and their sha256 and
     size are the files'; otherwise only the documents are written.
     """
     refs = {}

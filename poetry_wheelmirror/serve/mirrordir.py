@@ -14,10 +14,10 @@ from pathlib import Path
 
 from packaging.version import Version
 
-from pip_shim.pages import IndexFile
 from poetry_wheelmirror.client import CachedClient
 from poetry_wheelmirror.manifest import ROOT_MANIFEST_PATH
 from poetry_wheelmirror.mirror_client import MirrorReader
+from poetry_wheelmirror.simple_pages import IndexFile
 from poetry_wheelmirror.urls import path_to_url
 from poetry_wheelmirror.urls import url_to_path
 

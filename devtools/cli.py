@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.support.cleanenv import clean_env
+from devtools.cleanenv import clean_env
 
 __all__ = ["WHEELMIRROR", "run_wheelmirror"]
 

@@ -14,12 +14,12 @@ from hypothesis import example
 from hypothesis import given
 from hypothesis import strategies as st
 
+from devtools.fuzz import FUZZ
 from poetry_wheelmirror.errors import RecipeError
 from poetry_wheelmirror.mirror.recipes import PLATFORM_NAMES
 from poetry_wheelmirror.mirror.recipes import Recipe
 from poetry_wheelmirror.mirror.recipes import parse_recipe
 from poetry_wheelmirror.names import valid_project_name
-from tests.support.fuzz import FUZZ
 
 VALID: dict[str, Any] = {
     "name": "grpcio",

@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.support.cleanenv import clean_env
+from devtools.cleanenv import clean_env
 
 __all__ = [
     "POETRY_VERSIONS",

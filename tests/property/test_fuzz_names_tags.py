@@ -18,6 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from packaging.tags import Tag
 
+from devtools.fuzz import FUZZ
 from poetry_wheelmirror.cli.common import parse_pin
 from poetry_wheelmirror.errors import ConfigError
 from poetry_wheelmirror.errors import NoCompatibleWheelError
@@ -31,7 +32,6 @@ from poetry_wheelmirror.selection import rank_wheels
 from poetry_wheelmirror.selection import select_wheel
 from poetry_wheelmirror.selection import supported_tags
 from poetry_wheelmirror.urls import url_scheme_problem
-from tests.support.fuzz import FUZZ
 
 SAFE = string.ascii_letters + string.digits + "._+!-"
 safe_names = st.text(alphabet=SAFE, min_size=1, max_size=30).filter(

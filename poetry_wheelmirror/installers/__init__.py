@@ -1,0 +1,1 @@
+"""pip and uv configuration for a wheel mirror: config files, pip.conf, uv TOML, hashes."""
