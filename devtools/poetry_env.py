@@ -44,7 +44,7 @@ __all__ = [
 #: The lowest Poetry the plugin declares and the newest 2.x release.
 POETRY_VERSIONS = ("2.0.1", "2.5.1")
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 
 
 def poetry_cache_root() -> Path:
