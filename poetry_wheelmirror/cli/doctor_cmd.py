@@ -53,10 +53,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _doctor(args: argparse.Namespace) -> int:
-    from poetry_wheelmirror.doctor.run import DoctorOptions
-    from poetry_wheelmirror.doctor.run import exit_status
-    from poetry_wheelmirror.doctor.run import format_report
-    from poetry_wheelmirror.doctor.run import report_json
+    from poetry_wheelmirror.doctor.model import DoctorOptions
+    from poetry_wheelmirror.doctor.report import exit_status
+    from poetry_wheelmirror.doctor.report import format_report
+    from poetry_wheelmirror.doctor.report import report_json
     from poetry_wheelmirror.doctor.run import run_doctor
 
     options = DoctorOptions(

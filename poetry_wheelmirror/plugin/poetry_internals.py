@@ -737,11 +737,11 @@ def doctor_command(command: Any) -> int:
     from cleo.formatters.formatter import Formatter
     from poetry.__version__ import __version__ as poetry_version
 
-    from poetry_wheelmirror.doctor.run import DoctorOptions
-    from poetry_wheelmirror.doctor.run import PoetryFacts
-    from poetry_wheelmirror.doctor.run import exit_status
-    from poetry_wheelmirror.doctor.run import format_report
-    from poetry_wheelmirror.doctor.run import report_json
+    from poetry_wheelmirror.doctor.model import DoctorOptions
+    from poetry_wheelmirror.doctor.model import PoetryFacts
+    from poetry_wheelmirror.doctor.report import exit_status
+    from poetry_wheelmirror.doctor.report import format_report
+    from poetry_wheelmirror.doctor.report import report_json
     from poetry_wheelmirror.doctor.run import run_doctor
 
     poetry, env = command.poetry, command.env
