@@ -11,8 +11,8 @@ Poetry with the plugin added (devtools/poetry_env.py), twice per run:
 * in Poetry: after ``poetry.plugins.application_plugin`` and cleo are imported, as
   they are when Poetry loads plugins: what the plugin itself adds.
 
-Also reports ``poetry_internals`` (imported only by install/add/update/sync, after
-Poetry's installer modules are loaded) and fails
+Also reports ``plugin.listener`` (with ``hook`` and ``poetry_internals``: imported only
+by install/add/update/sync, after Poetry's installer modules are loaded) and fails
 if any ``poetry_wheelmirror.mirror`` module, or the plugin's commands, are imported.
 """
 
@@ -36,7 +36,11 @@ INSTALLING = (
     "import poetry.console.application, poetry.installation.installer,"
     " poetry.installation.executor, poetry.utils.env; "
 )
-FORBIDDEN = ("poetry_wheelmirror.mirror", "poetry_wheelmirror.plugin.commands")
+FORBIDDEN = (
+    "poetry_wheelmirror.mirror",
+    "poetry_wheelmirror.plugin.commands",
+    "poetry_wheelmirror.plugin.command_bodies",
+)
 
 
 def importtime(python: Path, code: str) -> dict[str, tuple[int, int]]:
@@ -72,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         install = ensure_plugin_poetry(args.poetry, wheel, idx.url)
     python = install.python
     plugin = "poetry_wheelmirror.plugin.plugin"
-    internals = "poetry_wheelmirror.plugin.poetry_internals"
+    internals = "poetry_wheelmirror.plugin.listener"
     cold, warm, ours_warm, hook = [], [], [], []
     imported: set[str] = set()
     for _ in range(args.runs):

@@ -1,3 +1,4 @@
-"""The Poetry plugin: Poetry internals live in poetry_internals.py only."""
+"""The Poetry plugin: Poetry glue only. Poetry's private internals are reached in
+poetry_internals.py only; the policy it applies lives below (settings, redirect)."""
 
 from __future__ import annotations

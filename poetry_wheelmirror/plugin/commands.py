@@ -1,7 +1,7 @@
 """``poetry wheelmirror status``, ``refresh`` and ``doctor``.
 
 Imported only when one of them runs (or ``poetry list`` shows them); the work is in
-``poetry_internals``.
+``command_bodies``.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from typing import Any
 from cleo.helpers import option
 from poetry.console.commands.env_command import EnvCommand
 
-from poetry_wheelmirror.plugin.poetry_internals import doctor_command
-from poetry_wheelmirror.plugin.poetry_internals import refresh_command
-from poetry_wheelmirror.plugin.poetry_internals import status_command
+from poetry_wheelmirror.plugin.command_bodies import doctor_command
+from poetry_wheelmirror.plugin.command_bodies import refresh_command
+from poetry_wheelmirror.plugin.command_bodies import status_command
 
 __all__ = ["COMMANDS", "DoctorCommand", "RefreshCommand", "StatusCommand"]
 

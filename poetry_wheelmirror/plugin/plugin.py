@@ -1,8 +1,10 @@
 """The Poetry application plugin's entry class (kept tiny: it imports almost nothing).
 
-Poetry imports this module on every run, so the work lives in ``poetry_internals``
-and ``commands``, imported only when an installing command or ``poetry wheelmirror``
-actually runs.
+Poetry imports this module on every run, so the work lives in ``listener`` (with
+``hook`` and ``poetry_internals``) and ``commands`` (with ``command_bodies``), imported
+only when an installing command or ``poetry wheelmirror`` actually runs. This module
+owns the list of installing commands and the listener's priority; it imports no other
+module of ours, to stay cheap.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ def _on_command(event: Any, event_name: str, dispatcher: Any) -> None:
     # Cheap filter first: every other command pays only this attribute read.
     if getattr(getattr(event, "command", None), "name", None) not in _INSTALL_COMMANDS:
         return
-    from poetry_wheelmirror.plugin.poetry_internals import on_command
+    from poetry_wheelmirror.plugin.listener import on_command
 
     on_command(event, event_name, dispatcher)
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from devtools import poetry_standins as standins
 from devtools.cleanenv import clean_env
 from devtools.cli import run_wheelmirror
 from devtools.real_attestation import PROJECT
@@ -28,7 +29,6 @@ from devtools.real_attestation import write_attested_mirror
 from poetry_wheelmirror import provenance as pv
 from poetry_wheelmirror.errors import ProvenanceError
 from poetry_wheelmirror.settings import PluginSettings
-from tests.unit import test_poetry_internals as tpi
 
 pytestmark = pytest.mark.e2e
 
@@ -137,19 +137,19 @@ def test_verification_failures_are_one_line(
 
 def _decide(
     tmp_path: Path, att: RealAttestation, policy: str, wheels: tuple[str, ...], **settings: Any
-) -> tuple[str, tpi.IO]:
+) -> tuple[str, standins.IO]:
     mirror = write_attested_mirror(tmp_path / "mirror", att, wheels=wheels)
-    hook, io = tpi.make_hook(tmp_path, mirror.as_uri(), io=tpi.IO(verbose=True))
+    hook, io = standins.make_hook(tmp_path, mirror.as_uri(), io=standins.IO(verbose=True))
     hook.settings = PluginSettings(
         url=mirror.as_uri(),
         provenance=policy,
         provenance_repository=settings.get("repository", att.repository),
         provenance_workflow=settings.get("workflow", att.workflow),
     )
-    package = tpi.Package(PROJECT, sdist_sha=att.sha256)
+    package = standins.Package(PROJECT, sdist_sha=att.sha256)
     package.version.text = VERSION  # an instance attribute: Version stays as it is
     sdist = f"{PROJECT.replace('-', '_')}-{VERSION}.tar.gz"
-    link = hook.choose_for(package, lambda p: tpi.Link(f"https://files/{sdist}"))
+    link = hook.choose_for(package, lambda p: standins.Link(f"https://files/{sdist}"))
     return str(link.filename), io
 
 
@@ -178,10 +178,10 @@ def test_plugin_policy_off_fetches_no_bundle(tmp_path: Path, att: RealAttestatio
     mirror = write_attested_mirror(tmp_path / "mirror", att, wheels=(TAMPERED,))
     bundle = mirror / "files" / PROJECT / f"{WHEEL}.sigstore.json"
     bundle.unlink()  # would fail any verification or fetch
-    hook, io = tpi.make_hook(tmp_path, mirror.as_uri())
-    package = tpi.Package(PROJECT, sdist_sha=att.sha256)
+    hook, io = standins.make_hook(tmp_path, mirror.as_uri())
+    package = standins.Package(PROJECT, sdist_sha=att.sha256)
     package.version.text = VERSION  # an instance attribute: Version stays as it is
-    link = hook.choose_for(package, lambda p: tpi.Link("https://files/x-1.tar.gz"))
+    link = hook.choose_for(package, lambda p: standins.Link("https://files/x-1.tar.gz"))
     assert link.filename == TAMPERED
     assert io.err == []
 
@@ -239,11 +239,11 @@ def test_verify_command(tmp_path: Path, att: RealAttestation) -> None:
 def test_verify_command_policy_for_unattested_wheels(tmp_path: Path) -> None:
     if not pv.sigstore_available():
         pytest.skip("sigstore (the verify extra) is not installed")
-    mirror = tpi.write_mirror(tmp_path / "mirror")
+    mirror = standins.write_mirror(tmp_path / "mirror")
     who = ["--repository", "o/r"]
     code, lines, err = _verify(tmp_path, mirror, "markupsafe==2.0.1", *who)
     assert code == ProvenanceError.exit_code
-    assert lines == [f"MISSING    {tpi.WHEEL}: no provenance attestation is recorded"]
+    assert lines == [f"MISSING    {standins.WHEEL}: no provenance attestation is recorded"]
     code, lines, err = _verify(tmp_path, mirror, "markupsafe==2.0.1", *who, "--policy", "warn")
     assert code == 0, err
-    assert lines == [f"UNVERIFIED {tpi.WHEEL}: no provenance attestation is recorded"]
+    assert lines == [f"UNVERIFIED {standins.WHEEL}: no provenance attestation is recorded"]

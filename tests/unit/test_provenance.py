@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from devtools import poetry_standins as standins
 from poetry_wheelmirror import manifest as m
 from poetry_wheelmirror import provenance as pv
 from poetry_wheelmirror.errors import ConfigError
@@ -15,7 +16,6 @@ from poetry_wheelmirror.errors import FetchError
 from poetry_wheelmirror.errors import ProvenanceError
 from poetry_wheelmirror.settings import PluginSettings
 from poetry_wheelmirror.settings import load_settings
-from tests.unit import test_poetry_internals as tpi
 
 WHEEL = m.WheelFile("a-1.0-py3-none-any.whl", "a-1.0-py3-none-any.whl", "ab" * 32, 10)
 ATTESTED = m.WheelFile(
@@ -98,7 +98,7 @@ def test_the_plugin_module_does_not_import_sigstore() -> None:
     from devtools.cleanenv import clean_env
 
     code = (
-        "import sys, poetry_wheelmirror.plugin.poetry_internals;"
+        "import sys, poetry_wheelmirror.plugin.listener;"
         "from poetry_wheelmirror.settings import load_settings;"
         "load_settings({'provenance': 'require'}, {});"
         "import poetry_wheelmirror.provenance;"
@@ -230,29 +230,29 @@ def test_malformed_bundles_fail_in_one_line() -> None:
 # -- the plugin's decision point --------------------------------------------------------
 
 
-def hook_for(tmp_path: Path, mirror: Path, policy: str) -> tuple[Any, tpi.IO]:
-    hook, io = tpi.make_hook(tmp_path, mirror.as_uri())
+def hook_for(tmp_path: Path, mirror: Path, policy: str) -> tuple[Any, standins.IO]:
+    hook, io = standins.make_hook(tmp_path, mirror.as_uri())
     hook.settings = PluginSettings(url=mirror.as_uri(), provenance=policy)
     return hook, io
 
 
 def test_plugin_policies_on_an_unattested_mirror_wheel(tmp_path: Path) -> None:
-    mirror = tpi.write_mirror(tmp_path / "mirror")
+    mirror = standins.write_mirror(tmp_path / "mirror")
     # off: used, no warning.
     hook, io = hook_for(tmp_path, mirror, "off")
-    assert hook.choose_for(tpi.Package(), tpi.sdist_choice).filename == tpi.WHEEL
+    assert hook.choose_for(standins.Package(), standins.sdist_choice).filename == standins.WHEEL
     assert io.err == []
     # warn: used, one warning however often asked.
     hook, io = hook_for(tmp_path, mirror, "warn")
     for _ in range(2):
-        assert hook.choose_for(tpi.Package(), tpi.sdist_choice).filename == tpi.WHEEL
+        assert hook.choose_for(standins.Package(), standins.sdist_choice).filename == standins.WHEEL
     (warning,) = io.err
     assert "no provenance attestation is recorded: using the mirror wheel unverified" in warning
     # require: Poetry's own choice, with a warning.
     hook, io = hook_for(tmp_path, mirror, "require")
-    package = tpi.Package()
+    package = standins.Package()
     files = package.files
-    assert hook.choose_for(package, tpi.sdist_choice).filename == tpi.SDIST
+    assert hook.choose_for(package, standins.sdist_choice).filename == standins.SDIST
     assert package.files is files  # nothing patched
     (warning,) = io.err
     assert "no provenance attestation is recorded: refusing the mirror wheel" in warning
@@ -262,7 +262,7 @@ def test_plugin_policies_on_an_unattested_mirror_wheel(tmp_path: Path) -> None:
 def test_plugin_warns_once_for_every_unattested_wheel(tmp_path: Path) -> None:
     from poetry_wheelmirror.redirect import Decision
 
-    mirror = tpi.write_mirror(tmp_path / "mirror")
+    mirror = standins.write_mirror(tmp_path / "mirror")
     hook, io = hook_for(tmp_path, mirror, "warn")
     hook.io.verbose = True
     for name in ("a", "b"):
