@@ -21,6 +21,7 @@ these hold:
 sigstore-python (~88 MB with its dependencies) is the optional extra
 ``poetry-wheelmirror[verify]``; it is imported only when a verification runs.
 Every failure is a one-line :class:`~poetry_wheelmirror.errors.ProvenanceError`.
+Which policy applies and whose signature is expected (pure) is ``provenance_policy``.
 """
 
 from __future__ import annotations
@@ -28,30 +29,27 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import re
 from collections.abc import Callable
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from typing import Any
 from typing import Final
-from typing import Literal
 
 from poetry_wheelmirror.errors import ConfigError
 from poetry_wheelmirror.errors import ProvenanceError
 from poetry_wheelmirror.errors import WheelmirrorError
+from poetry_wheelmirror.settings import TOOL_TABLE
 
 if TYPE_CHECKING:
     from poetry_wheelmirror.manifest import WheelFile
     from poetry_wheelmirror.mirror_client import MirrorReader
+    from poetry_wheelmirror.provenance_policy import Expected
+    from poetry_wheelmirror.provenance_policy import Policy
 
 __all__ = [
-    "DEFAULT_WORKFLOW",
     "GITHUB_ISSUER",
     "MAX_BUNDLE_BYTES",
-    "POLICIES",
-    "Expected",
-    "Policy",
     "TrustRootError",
     "Verdict",
     "Verified",
@@ -59,22 +57,15 @@ __all__ = [
     "check_wheel",
     "fetch_bundle",
     "missing_extra_message",
-    "normalize_repository",
-    "normalize_workflow",
-    "repository_from_mirror_url",
     "require_sigstore",
     "sigstore_available",
     "verify_bundle",
     "verify_recorded",
 ]
 
-Policy = Literal["off", "warn", "require"]
-POLICIES: Final[tuple[Policy, ...]] = ("off", "warn", "require")
 GITHUB_ISSUER: Final = "https://token.actions.githubusercontent.com"
-DEFAULT_WORKFLOW: Final = ".github/workflows/build.yml"
 #: A bundle is a few KB; refuse anything much larger before parsing it.
 MAX_BUNDLE_BYTES: Final = 1024 * 1024
-_TOOL_TABLE: Final = "poetry-wheelmirror"
 _DSSE_TYPE: Final = "application/vnd.in-toto+json"
 _BUNDLE_MEDIA_TYPE: Final = "application/vnd.dev.sigstore.bundle.v0.3+json"
 # Fulcio certificate extensions (https://github.com/sigstore/fulcio/blob/main/docs/oid-info.md).
@@ -82,72 +73,6 @@ _OID_ISSUER_V1: Final = "1.3.6.1.4.1.57264.1.1"
 _OID_ISSUER_V2: Final = "1.3.6.1.4.1.57264.1.8"
 _OID_SOURCE_REPOSITORY_URI: Final = "1.3.6.1.4.1.57264.1.12"
 _OID_BUILD_CONFIG_URI: Final = "1.3.6.1.4.1.57264.1.18"
-_REPO: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$")
-_WORKFLOW: Final = re.compile(r"^\.github/workflows/[A-Za-z0-9._/-]+\.ya?ml$")
-_GITHUB_IO: Final = re.compile(
-    r"^https://(?P<owner>[A-Za-z0-9-]+)\.github\.io/(?P<repo>[A-Za-z0-9._-]+)(/|$)"
-)
-
-
-# -- identities -------------------------------------------------------------------------
-
-
-def normalize_repository(value: str) -> str:
-    """``owner/repo`` from ``owner/repo`` or ``https://github.com/owner/repo``.
-
-    >>> normalize_repository("https://github.com/O/R"), normalize_repository("O/R.py")
-    ('O/R', 'O/R.py')
-    """
-    repo = value.strip().removeprefix("https://github.com/").rstrip("/").removesuffix(".git")
-    if not _REPO.match(repo):
-        msg = f"{value!r} is not a GitHub repository (owner/name)"
-        raise ConfigError(msg)
-    return repo
-
-
-def normalize_workflow(value: str) -> str:
-    """A workflow path without any ``@ref`` (``.github/workflows/build.yml``).
-
-    >>> normalize_workflow(".github/workflows/build.yml@refs/heads/main")
-    '.github/workflows/build.yml'
-    """
-    path = value.strip().split("@", 1)[0]
-    if not _WORKFLOW.match(path) or ".." in path.split("/"):
-        msg = f"{value!r} is not a workflow path (.github/workflows/NAME.yml)"
-        raise ConfigError(msg)
-    return path
-
-
-def repository_from_mirror_url(url: str) -> str | None:
-    """The repository a GitHub Pages mirror is published from, or None.
-
-    >>> repository_from_mirror_url("https://poetry-wheelmirror.github.io/mirror/")
-    'poetry-wheelmirror/mirror'
-    >>> repository_from_mirror_url("https://example.org/mirror/") is None
-    True
-    """
-    match = _GITHUB_IO.match(url.strip())
-    if match is None:
-        return None
-    return f"{match['owner']}/{match['repo']}"
-
-
-@dataclass(frozen=True)
-class Expected:
-    """Who must have signed: a workflow file of a GitHub repository."""
-
-    repository: str
-    workflow: str = DEFAULT_WORKFLOW
-
-    @classmethod
-    def of(cls, repository: str, workflow: str = DEFAULT_WORKFLOW) -> Expected:
-        """Normalised; ConfigError names a malformed repository or workflow path."""
-        return cls(normalize_repository(repository), normalize_workflow(workflow))
-
-    @property
-    def prefix(self) -> str:
-        """What the certificate's Build Config URI must start with."""
-        return f"https://github.com/{self.repository}/{self.workflow}@"
 
 
 @dataclass(frozen=True)
@@ -426,7 +351,7 @@ def check_wheel(
     if expected is None:
         return cannot(
             "no expected repository to verify provenance against"
-            f" (set provenance-repository in [tool.{_TOOL_TABLE}])",
+            f" (set provenance-repository in [tool.{TOOL_TABLE}])",
             once="expected",
         )
     try:

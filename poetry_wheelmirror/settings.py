@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import Any
 from typing import Final
+from typing import Literal
 
 from packaging.utils import NormalizedName
 from packaging.utils import canonicalize_name
@@ -36,12 +37,15 @@ from poetry_wheelmirror.errors import ConfigError
 if TYPE_CHECKING:
     from packaging.tags import Tag
 
+    from poetry_wheelmirror.provenance_policy import Policy
+
 __all__ = [
     "DISABLE_ENV",
     "PROVENANCE_ENV",
     "TOOL_TABLE",
     "URL_ENV",
     "PluginSettings",
+    "UrlSource",
     "cache_dir_for",
     "load_settings",
     "tool_table",
@@ -62,6 +66,8 @@ _KNOWN_KEYS: Final = frozenset(
         "provenance-workflow",
     }
 )
+#: Where the mirror URL came from.
+UrlSource = Literal["env", "pyproject", "default"]
 _TRUE: Final = frozenset({"1", "true", "yes", "on"})
 _FALSE: Final = frozenset({"", "0", "false", "no", "off"})
 
@@ -72,7 +78,7 @@ class PluginSettings:
 
     url: str = DEFAULT_MIRROR_URL
     #: Where ``url`` came from: ``"env"``, ``"pyproject"`` or ``"default"``.
-    url_source: str = "default"
+    url_source: UrlSource = "default"
     enabled: bool = True
     #: Why the plugin is off (empty when enabled).
     disabled_reason: str = ""
@@ -80,7 +86,7 @@ class PluginSettings:
     deny: frozenset[NormalizedName] = frozenset()
     platforms: tuple[str, ...] = ()
     #: ``"off"``, ``"warn"`` or ``"require"`` (poetry_wheelmirror.provenance.check_wheel).
-    provenance: str = "off"
+    provenance: Policy = "off"
     #: ``owner/repo`` whose workflow must have signed; empty: the one a
     #: ``https://OWNER.github.io/REPO/`` url names (see :meth:`expected_repository`).
     provenance_repository: str = ""
@@ -88,7 +94,7 @@ class PluginSettings:
 
     def expected_repository(self) -> str:
         """The repository whose workflow must have signed the wheels ("": unknown)."""
-        from poetry_wheelmirror.provenance import repository_from_mirror_url
+        from poetry_wheelmirror.provenance_policy import repository_from_mirror_url
 
         return self.provenance_repository or repository_from_mirror_url(self.url) or ""
 
@@ -194,7 +200,8 @@ def load_settings(table: Mapping[str, Any] | None, environ: Mapping[str, str]) -
         msg = f"[tool.{TOOL_TABLE}]: unknown key {unknown[0]!r} (known: {known})"
         raise ConfigError(msg)
 
-    url, url_source = DEFAULT_MIRROR_URL, "default"
+    url: str = DEFAULT_MIRROR_URL
+    url_source: UrlSource = "default"
     if "url" in table:
         if not isinstance(table["url"], str) or not table["url"].strip():
             msg = f"[tool.{TOOL_TABLE}] url must be a non-empty string"
@@ -229,20 +236,27 @@ def load_settings(table: Mapping[str, Any] | None, environ: Mapping[str, str]) -
     )
 
 
-def _provenance(table: Mapping[str, Any], environ: Mapping[str, str]) -> tuple[str, str, str]:
-    from poetry_wheelmirror.provenance import DEFAULT_WORKFLOW
-    from poetry_wheelmirror.provenance import POLICIES
-    from poetry_wheelmirror.provenance import normalize_repository
-    from poetry_wheelmirror.provenance import normalize_workflow
+def _policy(value: object) -> Policy | None:
+    """*value* as one of the provenance policies, or None."""
+    from poetry_wheelmirror.provenance_policy import POLICIES
+
+    return next((policy for policy in POLICIES if policy == value), None)
+
+
+def _provenance(table: Mapping[str, Any], environ: Mapping[str, str]) -> tuple[Policy, str, str]:
+    from poetry_wheelmirror.provenance_policy import DEFAULT_WORKFLOW
+    from poetry_wheelmirror.provenance_policy import POLICIES
+    from poetry_wheelmirror.provenance_policy import normalize_repository
+    from poetry_wheelmirror.provenance_policy import normalize_workflow
 
     choices = " / ".join(POLICIES)
-    policy = table.get("provenance", "off")
-    if not isinstance(policy, str) or policy not in POLICIES:
+    policy = _policy(table.get("provenance", "off"))
+    if policy is None:
         msg = f"[tool.{TOOL_TABLE}] provenance must be one of {choices}"
         raise ConfigError(msg)
     if environ.get(PROVENANCE_ENV, "").strip():
-        policy = environ[PROVENANCE_ENV].strip().lower()
-        if policy not in POLICIES:
+        policy = _policy(environ[PROVENANCE_ENV].strip().lower())
+        if policy is None:
             msg = f"{PROVENANCE_ENV}={environ[PROVENANCE_ENV]!r} is not one of {choices}"
             raise ConfigError(msg)
     values: dict[str, str] = {}

@@ -81,12 +81,12 @@ def _run(args: argparse.Namespace) -> int:
     from packaging.utils import canonicalize_name
 
     from poetry_wheelmirror.mirror_client import MirrorReader
-    from poetry_wheelmirror.provenance import DEFAULT_WORKFLOW
-    from poetry_wheelmirror.provenance import Expected
     from poetry_wheelmirror.provenance import fetch_bundle
-    from poetry_wheelmirror.provenance import repository_from_mirror_url
     from poetry_wheelmirror.provenance import require_sigstore
     from poetry_wheelmirror.provenance import verify_recorded
+    from poetry_wheelmirror.provenance_policy import DEFAULT_WORKFLOW
+    from poetry_wheelmirror.provenance_policy import Expected
+    from poetry_wheelmirror.provenance_policy import repository_from_mirror_url
 
     name, version = _targets(args)
     base = mirror_url(args.mirror)

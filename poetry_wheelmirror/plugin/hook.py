@@ -201,9 +201,9 @@ class Hook:
 
     def _check_provenance(self, name: str, version: str, decision: Decision) -> Decision:
         """The provenance policy's verdict on the chosen mirror wheel (not off)."""
-        from poetry_wheelmirror.provenance import Expected
         from poetry_wheelmirror.provenance import check_wheel
         from poetry_wheelmirror.provenance import fetch_bundle
+        from poetry_wheelmirror.provenance_policy import Expected
         from poetry_wheelmirror.redirect import Decision
 
         wheel = decision.wheel
@@ -214,7 +214,7 @@ class Hook:
         with self.lock:
             verdict = check_wheel(
                 wheel,
-                s.provenance,  # type: ignore[arg-type]
+                s.provenance,
                 expected,
                 lambda: fetch_bundle(self.reader(), name, wheel),
                 label=f"{name} {version}",

@@ -27,6 +27,7 @@ from devtools.real_attestation import RealAttestation
 from devtools.real_attestation import fetch_real_attestation
 from devtools.real_attestation import write_attested_mirror
 from poetry_wheelmirror import provenance as pv
+from poetry_wheelmirror import provenance_policy as pp
 from poetry_wheelmirror.errors import ProvenanceError
 from poetry_wheelmirror.settings import PluginSettings
 
@@ -41,11 +42,11 @@ def att() -> Iterator[RealAttestation]:
 
 
 @pytest.fixture
-def right(att: RealAttestation) -> pv.Expected:
-    return pv.Expected.of(att.repository, att.workflow)
+def right(att: RealAttestation) -> pp.Expected:
+    return pp.Expected.of(att.repository, att.workflow)
 
 
-def test_a_genuine_bundle_verifies_offline(att: RealAttestation, right: pv.Expected) -> None:
+def test_a_genuine_bundle_verifies_offline(att: RealAttestation, right: pp.Expected) -> None:
     verified = pv.verify_bundle(att.bundle, att.sha256, right)
     assert verified.build_config_uri == (
         "https://github.com/trailofbits/pypi-attestations/.github/workflows/release.yml"
@@ -104,13 +105,13 @@ def _swap_subject(data: dict[str, Any]) -> None:
     ],
 )
 def test_verification_failures_are_one_line(
-    att: RealAttestation, right: pv.Expected, case: str, message: str
+    att: RealAttestation, right: pp.Expected, case: str, message: str
 ) -> None:
     bundle, sha256, expected = att.bundle, att.sha256, right
     if case == "wrong repository":
-        expected = pv.Expected.of("trailofbits/rfc8785.py", att.workflow)
+        expected = pp.Expected.of("trailofbits/rfc8785.py", att.workflow)
     elif case == "wrong workflow":
-        expected = pv.Expected.of(att.repository)
+        expected = pp.Expected.of(att.repository)
     elif case == "tampered digest":
         sha256 = "f" * 64  # the wheel's sha256 changed
     elif case == "tampered signature":

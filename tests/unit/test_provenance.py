@@ -11,6 +11,7 @@ import pytest
 from devtools import poetry_standins as standins
 from poetry_wheelmirror import manifest as m
 from poetry_wheelmirror import provenance as pv
+from poetry_wheelmirror import provenance_policy as pp
 from poetry_wheelmirror.errors import ConfigError
 from poetry_wheelmirror.errors import FetchError
 from poetry_wheelmirror.errors import ProvenanceError
@@ -25,24 +26,24 @@ ATTESTED = m.WheelFile(
     10,
     provenance=m.Provenance("a.sigstore.json", "cd" * 32, "https://github.com/o/r", "x"),
 )
-EXPECTED = pv.Expected("o/r")
+EXPECTED = pp.Expected("o/r")
 
 
 def test_identities_are_normalised() -> None:
-    assert pv.normalize_repository("https://github.com/O/R.git/") == "O/R"
+    assert pp.normalize_repository("https://github.com/O/R.git/") == "O/R"
     assert (
-        pv.normalize_workflow(".github/workflows/b.yaml@refs/tags/v1") == ".github/workflows/b.yaml"
+        pp.normalize_workflow(".github/workflows/b.yaml@refs/tags/v1") == ".github/workflows/b.yaml"
     )
-    assert pv.Expected.of("o/r").prefix == "https://github.com/o/r/.github/workflows/build.yml@"
+    assert pp.Expected.of("o/r").prefix == "https://github.com/o/r/.github/workflows/build.yml@"
     for bad in ("o", "o/r/x", "https://gitlab.com/o/r", "o r/x"):
         with pytest.raises(ConfigError, match="is not a GitHub repository"):
-            pv.normalize_repository(bad)
+            pp.normalize_repository(bad)
     for bad in ("build.yml", ".github/workflows/../x.yml", ".github/workflows/x.txt"):
         with pytest.raises(ConfigError, match="is not a workflow path"):
-            pv.normalize_workflow(bad)
-    assert pv.repository_from_mirror_url("https://o.github.io/r/sub/") == "o/r"
-    assert pv.repository_from_mirror_url("https://o.github.io.evil/r/") is None
-    assert pv.repository_from_mirror_url("file:///m") is None
+            pp.normalize_workflow(bad)
+    assert pp.repository_from_mirror_url("https://o.github.io/r/sub/") == "o/r"
+    assert pp.repository_from_mirror_url("https://o.github.io.evil/r/") is None
+    assert pp.repository_from_mirror_url("file:///m") is None
 
 
 def test_settings() -> None:
@@ -127,17 +128,17 @@ class Fetch:
 
 def run(
     monkeypatch: pytest.MonkeyPatch,
-    policy: pv.Policy,
+    policy: pp.Policy,
     wheel: m.WheelFile = ATTESTED,
     *,
     extra: bool = True,
     outcome: Exception | None = None,
     fetch: Fetch | None = None,
-    expected: pv.Expected | None = EXPECTED,
+    expected: pp.Expected | None = EXPECTED,
 ) -> tuple[pv.Verdict, Fetch]:
     fetch = fetch or Fetch()
 
-    def fake_verify(bundle: bytes, w: m.WheelFile, e: pv.Expected) -> pv.Verified:
+    def fake_verify(bundle: bytes, w: m.WheelFile, e: pp.Expected) -> pv.Verified:
         assert (bundle, w, e) == (b"bundle", wheel, expected)
         if outcome is not None:
             raise outcome
