@@ -18,7 +18,7 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
-from poetry_wheelmirror.client import atomic_write
+from poetry_wheelmirror.fs import atomic_write
 from poetry_wheelmirror.manifest import PackageDocument
 from poetry_wheelmirror.manifest import PackageRef
 from poetry_wheelmirror.manifest import RootManifest

@@ -27,13 +27,14 @@ from typing import Any
 from poetry_wheelmirror import __version__
 from poetry_wheelmirror.errors import FetchError
 from poetry_wheelmirror.errors import HashMismatchError
+from poetry_wheelmirror.fs import atomic_write
 from poetry_wheelmirror.urls import url_scheme_problem
 from poetry_wheelmirror.urls import url_to_path
 
 if TYPE_CHECKING:
     import requests
 
-__all__ = ["CachedClient", "FetchResult", "atomic_write", "default_cache_dir"]
+__all__ = ["CachedClient", "FetchResult", "default_cache_dir"]
 
 USER_AGENT = f"poetry-wheelmirror/{__version__}"
 _RETRY_STATUSES = frozenset({500, 502, 503, 504})
@@ -50,36 +51,6 @@ def default_cache_dir() -> Path:
         return Path.home() / "Library" / "Caches" / "wheelmirror"
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "wheelmirror"
-
-
-def _new_file_mode(path: Path) -> int:
-    """The mode *path* keeps (when it exists) or would get from open(): mkstemp creates
-    0600 files, which a web server serving a mirror directory cannot read."""
-    try:
-        return path.stat().st_mode & 0o777
-    except OSError:
-        umask = os.umask(0o022)  # read the umask (there is no getter), then restore it
-        os.umask(umask)
-        return 0o666 & ~umask
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write *data* to *path* via a temporary file in the same folder and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mode = _new_file_mode(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        if hasattr(os, "fchmod"):  # POSIX (Windows has it only from Python 3.13)
-            os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 @dataclass(frozen=True)

@@ -124,7 +124,7 @@ def _cibw_config(args: argparse.Namespace) -> int:
     from packaging.utils import canonicalize_name
 
     from poetry_wheelmirror.cli.recipes_opt import default_recipes_dir
-    from poetry_wheelmirror.client import atomic_write
+    from poetry_wheelmirror.fs import atomic_write
     from poetry_wheelmirror.mirror.cibw import build_identifiers
     from poetry_wheelmirror.mirror.cibw import render_cibw_config
     from poetry_wheelmirror.mirror.recipes import load_recipe

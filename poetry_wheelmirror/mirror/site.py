@@ -15,9 +15,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from poetry_wheelmirror.client import atomic_write
 from poetry_wheelmirror.errors import FetchError
 from poetry_wheelmirror.errors import PublishError
+from poetry_wheelmirror.fs import atomic_write
 from poetry_wheelmirror.manifest import ROOT_MANIFEST_PATH
 from poetry_wheelmirror.manifest import PackageDocument
 from poetry_wheelmirror.manifest import PackageRef

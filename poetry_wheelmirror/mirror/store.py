@@ -39,8 +39,8 @@ from packaging.utils import NormalizedName
 from packaging.utils import canonicalize_name
 from packaging.utils import parse_wheel_filename
 
-from poetry_wheelmirror.client import atomic_write
 from poetry_wheelmirror.errors import PublishError
+from poetry_wheelmirror.fs import atomic_write
 from poetry_wheelmirror.manifest import ROOT_MANIFEST_PATH
 from poetry_wheelmirror.manifest import BuildInfo
 from poetry_wheelmirror.manifest import PackageDocument

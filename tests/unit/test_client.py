@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from poetry_wheelmirror.client import CachedClient
-from poetry_wheelmirror.client import atomic_write
 from poetry_wheelmirror.errors import FetchError
 from poetry_wheelmirror.errors import HashMismatchError
 
@@ -175,11 +174,3 @@ def test_download_verifies_before_moving_into_place(
         CachedClient(None).download(f"{url}/f", bad_dest, sha256="0" * 64)
     assert not bad_dest.exists()
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["file.whl"]
-
-
-def test_atomic_write_replaces_whole_file(tmp_path: Path) -> None:
-    target = tmp_path / "a" / "f.txt"
-    atomic_write(target, b"one")
-    atomic_write(target, b"two")
-    assert target.read_bytes() == b"two"
-    assert [p.name for p in target.parent.iterdir()] == ["f.txt"]
