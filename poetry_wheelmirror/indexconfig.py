@@ -21,13 +21,13 @@ from typing import Any
 from typing import Final
 
 from poetry_wheelmirror.errors import ConfigError
+from poetry_wheelmirror.tomlfile import load_toml
 from poetry_wheelmirror.urls import to_base_url
 
 __all__ = [
     "PYPI_SIMPLE",
     "IndexSetting",
     "is_mirror_url",
-    "load_toml",
     "pip_config_files",
     "pip_index_settings",
     "redact_url",
@@ -200,32 +200,6 @@ def pip_index_settings(
 
 def truthy(value: str) -> bool:
     return value.strip().lower() in ("1", "true", "yes", "on")
-
-
-def load_toml(path: Path) -> dict[str, Any]:
-    """The parsed TOML file at *path*; ConfigError (one line) when unreadable or invalid."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        msg = f"cannot read {path}: {e}"
-        raise ConfigError(msg) from None
-    if sys.version_info >= (3, 11):
-        import tomllib
-
-        try:
-            return tomllib.loads(text)
-        except tomllib.TOMLDecodeError as e:
-            msg = f"{path}: not valid TOML ({e})"
-            raise ConfigError(msg) from None
-    import tomlkit  # Python 3.9/3.10: the TOML parser Poetry already ships
-    from tomlkit.exceptions import TOMLKitError
-
-    try:
-        data: dict[str, Any] = tomlkit.parse(text).unwrap()
-    except TOMLKitError as e:
-        msg = f"{path}: not valid TOML ({e})"
-        raise ConfigError(msg) from None
-    return data
 
 
 def uv_config_files(

@@ -16,7 +16,7 @@ from packaging.utils import NormalizedName
 from packaging.utils import canonicalize_name
 from packaging.utils import parse_wheel_filename
 
-from poetry_wheelmirror.indexconfig import load_toml
+from poetry_wheelmirror.tomlfile import load_toml
 
 if TYPE_CHECKING:
     from packaging.tags import Tag

@@ -18,7 +18,6 @@ from poetry_wheelmirror.doctor.model import Status
 from poetry_wheelmirror.doctor.model import Target
 from poetry_wheelmirror.errors import ConfigError
 from poetry_wheelmirror.errors import WheelmirrorError
-from poetry_wheelmirror.indexconfig import load_toml
 from poetry_wheelmirror.lockfile import applies
 from poetry_wheelmirror.lockfile import best_index_file
 from poetry_wheelmirror.lockfile import read_lock
@@ -27,6 +26,7 @@ from poetry_wheelmirror.redirect import precheck
 from poetry_wheelmirror.selection import rank_wheels
 from poetry_wheelmirror.settings import TOOL_TABLE
 from poetry_wheelmirror.settings import PluginSettings
+from poetry_wheelmirror.tomlfile import load_toml
 
 if TYPE_CHECKING:
     from poetry_wheelmirror.mirror_client import MirrorReader

@@ -30,7 +30,6 @@ the authority and raises RecipeError with one line naming the file and the field
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Iterable
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -52,6 +51,7 @@ from packaging.version import Version
 
 from poetry_wheelmirror.errors import RecipeError
 from poetry_wheelmirror.names import valid_project_name
+from poetry_wheelmirror.tomlfile import parse_toml
 
 __all__ = [
     "DEFAULT_PLATFORMS",
@@ -210,32 +210,6 @@ class Recipe:
 # -- parsing ---------------------------------------------------------------------------
 
 
-def _load_toml(text: str, source: str) -> dict[str, Any]:
-    if sys.version_info >= (3, 11):
-        import tomllib
-
-        try:
-            return tomllib.loads(text)
-        except tomllib.TOMLDecodeError as e:
-            msg = f"{source}: not valid TOML ({e})"
-            raise RecipeError(msg) from None
-        except RecursionError:  # tomllib recurses once per nested array or table
-            msg = f"{source}: not valid TOML (nested too deeply)"
-            raise RecipeError(msg) from None
-    import tomlkit  # Python 3.9/3.10: the TOML parser Poetry already ships
-    from tomlkit.exceptions import TOMLKitError
-
-    try:
-        data: dict[str, Any] = tomlkit.parse(text).unwrap()
-    except TOMLKitError as e:
-        msg = f"{source}: not valid TOML ({e})"
-        raise RecipeError(msg) from None
-    except RecursionError:
-        msg = f"{source}: not valid TOML (nested too deeply)"
-        raise RecipeError(msg) from None
-    return data
-
-
 def _fail(source: str, key: str, message: str) -> RecipeError:
     # repr() a key with control characters: the message stays on one line.
     return RecipeError(f"{source}: {key if key.isprintable() else repr(key)}: {message}")
@@ -310,7 +284,7 @@ def _parse_build(data: object, source: str) -> BuildSettings:
 
 def parse_recipe(text: str, *, source: str = "<recipe>") -> Recipe:
     """Parse and validate one recipe; RecipeError names the file and the first bad field."""
-    data = _load_toml(text, source)
+    data = parse_toml(text, source, error=RecipeError)
     _unknown(data, _TOP_KEYS, source, "")
     name = data.get("name")
     if not isinstance(name, str) or not valid_project_name(name):
