@@ -18,9 +18,9 @@ from contextlib import contextmanager
 
 from packaging.utils import canonicalize_name
 
-__all__ = ["PassthroughIndex", "serve_passthrough"]
+from poetry_wheelmirror.urls import PYPI_SIMPLE
 
-PYPI_SIMPLE = "https://pypi.org/simple/"
+__all__ = ["PassthroughIndex", "serve_passthrough"]
 
 
 class PassthroughIndex:

@@ -22,10 +22,11 @@ from typing import Final
 
 from poetry_wheelmirror.errors import ConfigError
 from poetry_wheelmirror.tomlfile import load_toml
+from poetry_wheelmirror.urls import PYPI_SIMPLE
 from poetry_wheelmirror.urls import to_base_url
 
 __all__ = [
-    "PYPI_SIMPLE",
+    "TOOL_DEFAULT_INDEX",
     "IndexSetting",
     "is_mirror_url",
     "pip_config_files",
@@ -36,7 +37,8 @@ __all__ = [
     "uv_index_settings",
 ]
 
-PYPI_SIMPLE: Final = "https://pypi.org/simple"
+#: pip's and uv's built-in default index, spelled as they report it (no trailing slash).
+TOOL_DEFAULT_INDEX: Final = PYPI_SIMPLE.rstrip("/")
 
 
 def redact_url(url: str) -> str:
@@ -195,7 +197,7 @@ def pip_index_settings(
         no_index = environ["PIP_NO_INDEX"] if truthy(environ["PIP_NO_INDEX"]) else ""
     if no_index:
         return [], problems
-    return [index or IndexSetting(PYPI_SIMPLE, "pip's default"), *extras], problems
+    return [index or IndexSetting(TOOL_DEFAULT_INDEX, "pip's default"), *extras], problems
 
 
 def truthy(value: str) -> bool:
@@ -308,4 +310,4 @@ def uv_index_settings(
             name, _, rest = url.partition("=")
             value = rest if rest and "://" not in name else url
             extras.insert(0, IndexSetting(value, f"${var}", default=False))
-    return [default or IndexSetting(PYPI_SIMPLE, "uv's default"), *extras], pinned, problems
+    return [default or IndexSetting(TOOL_DEFAULT_INDEX, "uv's default"), *extras], pinned, problems

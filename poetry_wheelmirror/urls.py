@@ -6,8 +6,10 @@ import ipaddress
 import urllib.parse
 import urllib.request
 from pathlib import Path
+from typing import Final
 
 __all__ = [
+    "PYPI_SIMPLE",
     "is_loopback_host",
     "join_url",
     "path_to_url",
@@ -15,6 +17,9 @@ __all__ = [
     "url_scheme_problem",
     "url_to_path",
 ]
+
+#: PyPI's simple index, as a base URL (project pages are ``<base><name>/``).
+PYPI_SIMPLE: Final = "https://pypi.org/simple/"
 
 
 def is_loopback_host(host: str | None) -> bool:

@@ -168,9 +168,9 @@ def _fetch_sdist(args: argparse.Namespace) -> int:
     from poetry_wheelmirror.cli.common import make_client
     from poetry_wheelmirror.errors import FetchError
     from poetry_wheelmirror.errors import HashMismatchError
-    from poetry_wheelmirror.mirror.pypi import PYPI_SIMPLE
     from poetry_wheelmirror.mirror.pypi import PypiClient
     from poetry_wheelmirror.names import filename_problem
+    from poetry_wheelmirror.urls import PYPI_SIMPLE
 
     name, version = parse_name_or_pin(args.package, need_version=True)
     assert version is not None

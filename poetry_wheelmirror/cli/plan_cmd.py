@@ -89,8 +89,8 @@ def _plan(args: argparse.Namespace) -> int:
     from poetry_wheelmirror.mirror.plan import MAX_MATRIX_JOBS
     from poetry_wheelmirror.mirror.plan import make_plan
     from poetry_wheelmirror.mirror.plan import matrix_json
-    from poetry_wheelmirror.mirror.pypi import PYPI_SIMPLE
     from poetry_wheelmirror.mirror.pypi import PypiClient
+    from poetry_wheelmirror.urls import PYPI_SIMPLE
 
     recipes = recipes_from_args(args, required=True)
     if args.package:

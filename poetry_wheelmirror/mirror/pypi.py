@@ -27,13 +27,13 @@ from packaging.version import InvalidVersion
 from packaging.version import Version
 
 from poetry_wheelmirror.errors import FetchError
+from poetry_wheelmirror.urls import PYPI_SIMPLE
 
 if TYPE_CHECKING:
     from poetry_wheelmirror.client import CachedClient
 
 __all__ = [
     "PEP691_JSON",
-    "PYPI_SIMPLE",
     "UPSTREAM_SCHEMA",
     "PypiClient",
     "UpstreamFile",
@@ -44,7 +44,6 @@ __all__ = [
     "upstream_snapshot_json",
 ]
 
-PYPI_SIMPLE: Final = "https://pypi.org/simple/"
 PEP691_JSON: Final = "application/vnd.pypi.simple.v1+json"
 UPSTREAM_SCHEMA: Final = "poetry-wheelmirror/upstream"
 #: PyPI's largest project pages are a few MB of JSON.
