@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
@@ -18,22 +17,19 @@ from typing import TYPE_CHECKING
 from poetry_wheelmirror.errors import FetchError
 from poetry_wheelmirror.errors import PublishError
 from poetry_wheelmirror.fs import atomic_write
-from poetry_wheelmirror.manifest import ROOT_MANIFEST_PATH
 from poetry_wheelmirror.manifest import PackageDocument
-from poetry_wheelmirror.manifest import PackageRef
-from poetry_wheelmirror.manifest import RootManifest
 from poetry_wheelmirror.manifest import WheelFile
 from poetry_wheelmirror.manifest import dump_document
-from poetry_wheelmirror.manifest import package_document_json
 from poetry_wheelmirror.manifest import package_document_path
-from poetry_wheelmirror.manifest import parse_package_document
-from poetry_wheelmirror.manifest import root_manifest_json
-from poetry_wheelmirror.mirror.index import render_index
 from poetry_wheelmirror.mirror.pypi import UpstreamProject
 from poetry_wheelmirror.mirror.pypi import parse_upstream_snapshot
 from poetry_wheelmirror.mirror.pypi import upstream_snapshot_json
 from poetry_wheelmirror.mirror.store import MirrorStore
-from poetry_wheelmirror.mirror.store import upstream_snapshot_path
+from poetry_wheelmirror.mirror.tree import PreviousRoot
+from poetry_wheelmirror.mirror.tree import document_bytes
+from poetry_wheelmirror.mirror.tree import render_index_tree
+from poetry_wheelmirror.mirror.tree import upstream_snapshot_path
+from poetry_wheelmirror.mirror.tree import utc_now
 from poetry_wheelmirror.mirror_client import MirrorReader
 from poetry_wheelmirror.urls import join_url
 
@@ -188,36 +184,19 @@ def write_site(
             atomic_write(path, data)
         written.append(relative)
 
-    refs: dict[NormalizedName, PackageRef] = {}
+    doc_sha256: dict[NormalizedName, str] = {}
     for name, doc in sorted(docs.items()):
-        data = dump_document(package_document_json(doc))
-        parse_package_document(data, source=f"(published {name})", expected_name=name)
+        data = document_bytes(doc, f"(published {name})", expected_name=name)
         write(package_document_path(name), data)
-        refs[name] = PackageRef(
-            name=name, url=package_document_path(name), sha256=hashlib.sha256(data).hexdigest()
-        )
+        doc_sha256[name] = hashlib.sha256(data).hexdigest()
     for name, project in sorted(upstream.items()):
         if name in docs:
             write(upstream_snapshot_path(name), dump_document(upstream_snapshot_json(project)))
-    pages = render_index({name: (doc, upstream.get(name)) for name, doc in docs.items()})
-    for path, data in sorted(pages.items()):
-        if path.count("/") == 2:
-            write(path, data)
-    same = (
-        previous is not None
-        and previous.generated_at
-        and previous.mirror_name == mirror_name
-        and previous.refs == {name: ref.sha256 for name, ref in refs.items()}
-    )
-    root = RootManifest(
-        mirror_name=mirror_name,
-        index_url="simple/",
-        generated_at=previous.generated_at
-        if same and previous is not None
-        else time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        packages=refs,
-    )
-    write(ROOT_MANIFEST_PATH, dump_document(root_manifest_json(root)))
-    write("simple/index.html", pages["simple/index.html"])
-    write("simple/index.json", pages["simple/index.json"])
+    old = None
+    if previous is not None:
+        old = PreviousRoot(previous.mirror_name, previous.generated_at, previous.refs)
+    for file in render_index_tree(
+        docs, doc_sha256, upstream, mirror_name=mirror_name, previous=old, now=utc_now()
+    ):
+        write(file.path, file.data)
     return written

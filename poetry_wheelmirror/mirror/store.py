@@ -25,7 +25,6 @@ import hashlib
 import json
 import os
 import shutil
-import time
 from collections.abc import Iterator
 from collections.abc import Mapping
 from collections.abc import Sequence
@@ -44,21 +43,22 @@ from poetry_wheelmirror.fs import atomic_write
 from poetry_wheelmirror.manifest import ROOT_MANIFEST_PATH
 from poetry_wheelmirror.manifest import BuildInfo
 from poetry_wheelmirror.manifest import PackageDocument
-from poetry_wheelmirror.manifest import PackageRef
 from poetry_wheelmirror.manifest import RootManifest
 from poetry_wheelmirror.manifest import SourceDist
 from poetry_wheelmirror.manifest import VersionEntry
 from poetry_wheelmirror.manifest import WheelFile
 from poetry_wheelmirror.manifest import dump_document
-from poetry_wheelmirror.manifest import package_document_json
 from poetry_wheelmirror.manifest import package_document_path
 from poetry_wheelmirror.manifest import parse_package_document
 from poetry_wheelmirror.manifest import parse_root_manifest
-from poetry_wheelmirror.manifest import root_manifest_json
-from poetry_wheelmirror.mirror.index import render_index
 from poetry_wheelmirror.mirror.pypi import UpstreamProject
 from poetry_wheelmirror.mirror.pypi import parse_upstream_snapshot
 from poetry_wheelmirror.mirror.pypi import upstream_snapshot_json
+from poetry_wheelmirror.mirror.tree import PreviousRoot
+from poetry_wheelmirror.mirror.tree import document_bytes
+from poetry_wheelmirror.mirror.tree import render_index_tree
+from poetry_wheelmirror.mirror.tree import upstream_snapshot_path
+from poetry_wheelmirror.mirror.tree import utc_now
 from poetry_wheelmirror.names import filename_problem
 
 __all__ = [
@@ -66,14 +66,8 @@ __all__ = [
     "MirrorStore",
     "NewWheel",
     "sha256_file",
-    "upstream_snapshot_path",
     "wheel_key",
 ]
-
-
-def upstream_snapshot_path(name: NormalizedName) -> str:
-    """Where a mirror keeps its snapshot of PyPI's file list for *name*."""
-    return f"upstream/{name}.json"
 
 
 def wheel_key(filename: str) -> tuple[object, ...]:
@@ -344,7 +338,7 @@ class MirrorStore:
                     f"files/{wheel.name}/{wheel.filename}.metadata", wheel.metadata, written
                 )
             for name in sorted({w.name for w in wheels}):
-                data = self._doc_bytes(docs[name])
+                data = document_bytes(docs[name], "(new package document)")
                 self._write(package_document_path(name), data, written)
                 self._doc_sha256[name] = hashlib.sha256(data).hexdigest()
             for name, project in sorted(upstream.items()):
@@ -413,38 +407,24 @@ class MirrorStore:
         name = doc.name if doc else wheel.name
         return PackageDocument(name=name, versions=versions)
 
-    def _doc_bytes(self, doc: PackageDocument) -> bytes:
-        data = dump_document(package_document_json(doc))
-        parse_package_document(data, source="(new package document)", expected_name=doc.name)
-        return data
-
     def _commit(self, docs: Mapping[NormalizedName, PackageDocument]) -> list[str]:
-        """Project pages, then the root manifest, then the project list."""
+        """Project pages, then the root manifest, then the project list (tree.py)."""
         written: list[str] = []
-        pages = render_index({name: (doc, self.upstream(name)) for name, doc in docs.items()})
-        for path, data in sorted(pages.items()):
-            if path.count("/") == 2:
-                self._write(path, data, written, durable=False)
-        refs = {
-            name: PackageRef(
-                name=name,
-                url=package_document_path(name),
-                sha256=self._doc_sha256[name],
-            )
-            for name in sorted(docs)
-        }
         old = self.root()
-        # generated_at moves only when the content does: a no-op run changes no byte.
-        if old is None or dict(old.packages) != refs:
-            root = RootManifest(
-                mirror_name=old.mirror_name if old else self.mirror_name,
-                index_url="simple/",
-                generated_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                packages=refs,
-            )
-            self._write(ROOT_MANIFEST_PATH, dump_document(root_manifest_json(root)), written)
-        self._write("simple/index.html", pages["simple/index.html"], written, durable=False)
-        self._write("simple/index.json", pages["simple/index.json"], written, durable=False)
+        previous = None
+        if old is not None:
+            refs = {name: ref.sha256 for name, ref in old.packages.items()}
+            previous = PreviousRoot(old.mirror_name, old.generated_at, refs)
+        files = render_index_tree(
+            docs,
+            self._doc_sha256,
+            {name: self.upstream(name) for name in docs},
+            mirror_name=old.mirror_name if old else self.mirror_name,
+            previous=previous,
+            now=utc_now(),
+        )
+        for file in files:
+            self._write(file.path, file.data, written, durable=file.durable)
         written.extend(self._remove_stale_pages(set(docs)))
         return written
 
