@@ -104,9 +104,9 @@ def save_pages() -> None:
 def make_mirror(root: Path) -> None:
     """A mirror carrying one (synthetic) wheel for each benchmarked package."""
     sys.path.insert(0, str(REPO))
+    from devtools.pipuv_mirror import write_mirror
     from devtools.wheels import make_wheel
     from poetry_wheelmirror.manifest import SourceDist
-    from tests.e2e.pipuv_mirror import write_mirror
 
     shutil.rmtree(root, ignore_errors=True)
     # write_mirror writes a one-package mirror; merge two by writing each into its own

@@ -15,15 +15,15 @@ from pathlib import Path
 import pytest
 
 from devtools.passthrough import PassthroughIndex
+from devtools.pipuv_mirror import MS_TAG
+from devtools.pipuv_mirror import REPO
+from devtools.pipuv_mirror import ServedMirror
+from devtools.pipuv_mirror import installed_tags
+from devtools.pipuv_mirror import make_mirror
+from devtools.pipuv_mirror import pip_env
+from devtools.pipuv_mirror import serve_mirror
+from devtools.pipuv_mirror import venv_python
 from poetry_wheelmirror.simple_pages import parse_project_page
-from tests.e2e.pipuv_mirror import MS_TAG
-from tests.e2e.pipuv_mirror import REPO
-from tests.e2e.pipuv_mirror import ServedMirror
-from tests.e2e.pipuv_mirror import installed_tags
-from tests.e2e.pipuv_mirror import make_mirror
-from tests.e2e.pipuv_mirror import pip_env
-from tests.e2e.pipuv_mirror import serve_mirror
-from tests.e2e.pipuv_mirror import venv_python
 
 pytestmark = pytest.mark.e2e
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.pipuv_mirror import fetch
-from tests.e2e.pipuv_mirror import make_mirror
-from tests.e2e.pipuv_mirror import serve_mirror
+from devtools.pipuv_mirror import fetch
+from devtools.pipuv_mirror import make_mirror
+from devtools.pipuv_mirror import serve_mirror
 
 pytestmark = pytest.mark.e2e
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from devtools.pipuv_mirror import write_mirror
 from devtools.wheels import make_wheel
 from poetry_wheelmirror.errors import FetchError
 from poetry_wheelmirror.manifest import SourceDist
@@ -21,7 +22,6 @@ from poetry_wheelmirror.simple_pages import ProjectPage
 from poetry_wheelmirror.simple_pages import parse_project_page
 from poetry_wheelmirror.simple_pages import render_html
 from poetry_wheelmirror.simple_pages import render_json
-from tests.e2e.pipuv_mirror import write_mirror
 
 WHEEL = "demo_pkg-1.0-cp311-cp311-manylinux_2_17_x86_64.whl"
 UPSTREAM_HTML = b"""<!DOCTYPE html><html><body>

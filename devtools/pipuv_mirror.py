@@ -50,7 +50,7 @@ __all__ = [
     "write_mirror",
 ]
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 MS_TAG = "cp311-cp311-manylinux_2_17_x86_64"
 
