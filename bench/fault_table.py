@@ -142,10 +142,10 @@ def column_router(cases: list[int]) -> dict[int, str]:
     import urllib.error
     import urllib.request
 
-    from tests.e2e.test_faults_router import project
-    from tests.e2e.test_faults_router import start_router
-    from tests.e2e.test_faults_router import stop
-    from tests.e2e.test_faults_router import upstream_page
+    from devtools.router_process import project
+    from devtools.router_process import start_router
+    from devtools.router_process import stop
+    from devtools.router_process import upstream_page
 
     work = Path(tempfile.mkdtemp())
     mirror = work / "mirror"

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-import signal
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -24,42 +22,22 @@ from pathlib import Path
 
 import pytest
 
-from devtools.cleanenv import clean_env
 from devtools.faulty_server import CASE_IDS
 from devtools.faulty_server import FaultyServer
 from devtools.faulty_server import apply_case
 from devtools.faulty_server import case
 from devtools.faulty_server import mirror_docs
 from devtools.faulty_server import serve_faulty
+from devtools.router_process import project
+from devtools.router_process import start_router
+from devtools.router_process import stop
+from devtools.router_process import upstream_page
 
 pytestmark = pytest.mark.e2e
 
-WHEELMIRROR = Path(sys.executable).with_name("wheelmirror")
 UPSTREAM_HEADER = "x-wheelmirror-upstream"  # header names compared lower-cased
 #: The router's upstream client: (3 s, 10 s) timeouts, one retry, 60 s deadline.
 ROUTER_SLOW = {"trickle"}  # runs into the 60 s deadline
-
-
-def project(case_id: str) -> str:
-    return "pkg-" + case_id.replace("_", "-")
-
-
-def upstream_page(name: str) -> bytes:
-    sdist = f"{name.replace('-', '_')}-1.0.tar.gz"
-    return json.dumps(
-        {
-            "meta": {"api-version": "1.1"},
-            "name": name,
-            "files": [
-                {
-                    "filename": sdist,
-                    "url": f"https://files.pythonhosted.org/packages/{sdist}",
-                    "hashes": {"sha256": "1" * 64},
-                    "size": 10,
-                }
-            ],
-        }
-    ).encode()
 
 
 @dataclass
@@ -68,47 +46,6 @@ class Router:
     upstream: FaultyServer
     other: FaultyServer
     proc: subprocess.Popen[str]
-
-
-def start_router(
-    mirror: Path, upstream: FaultyServer, cache: Path, ttl: float
-) -> tuple[str, subprocess.Popen[str]]:
-    proc = subprocess.Popen(
-        [
-            str(WHEELMIRROR),
-            "serve",
-            str(mirror),
-            "--port",
-            "0",
-            "--upstream",
-            upstream.url_for("/simple/"),
-            "--upstream-ttl",
-            str(ttl),
-            "--cache-dir",
-            str(cache),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=clean_env(),
-    )
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    match = re.search(r"at (http://\S+/) ", line)
-    if not match:
-        proc.kill()
-        pytest.fail(f"serve did not start: {line!r} {proc.stderr.read() if proc.stderr else ''}")
-    return match.group(1), proc
-
-
-def stop(proc: subprocess.Popen[str]) -> str:
-    proc.send_signal(signal.SIGINT)
-    try:
-        _, err = proc.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        _, err = proc.communicate()
-    return err
 
 
 @pytest.fixture
