@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from packaging.utils import canonicalize_name
 
 from devtools.fuzz import FUZZ
+from devtools.manifest_strategies import package_documents
 from poetry_wheelmirror.errors import FetchError
 from poetry_wheelmirror.mirror.index import IndexFile
 from poetry_wheelmirror.mirror.index import render_index
@@ -29,7 +30,6 @@ from poetry_wheelmirror.mirror.index import render_projects_html
 from poetry_wheelmirror.mirror.pypi import parse_simple_json
 from poetry_wheelmirror.names import filename_problem
 from poetry_wheelmirror.urls import url_scheme_problem
-from tests.property.test_fuzz_manifest import package_documents
 
 # Text an HTML page can carry at all: no surrogates, no NUL/CR (HTML parsers normalise
 # those by spec, so they cannot round-trip whatever the escaping).
