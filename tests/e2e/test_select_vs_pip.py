@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from packaging.tags import Tag
 
+from devtools.candidates import CANDIDATES
 from devtools.cleanenv import clean_env
 from devtools.wheels import make_wheel
 from poetry_wheelmirror.manifest import WheelFile
@@ -24,7 +25,6 @@ from poetry_wheelmirror.selection import PLATFORM_ALIASES
 from poetry_wheelmirror.selection import expand_platform
 from poetry_wheelmirror.selection import select_wheel
 from poetry_wheelmirror.selection import supported_tags
-from tests.unit.test_selection import CANDIDATES
 
 pytestmark = pytest.mark.e2e
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from packaging.tags import Tag
 
+from devtools.candidates import CANDIDATES
+from devtools.candidates import MS
 from poetry_wheelmirror.errors import ConfigError
 from poetry_wheelmirror.errors import NoCompatibleWheelError
 from poetry_wheelmirror.manifest import WheelFile
@@ -16,23 +18,6 @@ from poetry_wheelmirror.selection import supported_tags
 
 def wheel(filename: str, **kw: object) -> WheelFile:
     return WheelFile(filename=filename, url=filename, sha256="0" * 64, size=1, **kw)  # type: ignore[arg-type]
-
-
-MS = "MarkupSafe-2.0.1"
-CANDIDATES = [
-    f"{MS}-cp311-cp311-macosx_11_0_arm64.whl",
-    f"{MS}-cp311-cp311-macosx_10_9_universal2.whl",
-    f"{MS}-cp311-cp311-macosx_10_9_x86_64.whl",
-    f"{MS}-cp311-cp311-macosx_14_0_arm64.whl",
-    f"{MS}-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
-    f"{MS}-cp311-cp311-manylinux_2_28_x86_64.whl",
-    f"{MS}-cp311-cp311-manylinux_2_17_aarch64.manylinux2014_aarch64.whl",
-    f"{MS}-cp311-cp311-musllinux_1_1_x86_64.whl",
-    f"{MS}-cp311-cp311-musllinux_1_2_aarch64.whl",
-    f"{MS}-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
-    f"{MS}-cp38-abi3-manylinux_2_17_x86_64.whl",
-    f"{MS}-py3-none-any.whl",
-]
 
 
 @pytest.mark.parametrize(
