@@ -34,13 +34,11 @@ from devtools.faulty_server import serve_faulty
 from devtools.passthrough import PassthroughIndex
 from devtools.poetry_env import POETRY_VERSIONS
 from devtools.poetry_env import project_env
+from devtools.poetry_project import Setup
+from devtools.poetry_project import assert_from_mirror
+from devtools.poetry_project import make_project
+from devtools.poetry_project import warnings
 from devtools.static_server import serve_static
-from tests.e2e.test_faults_plugin import Setup
-from tests.e2e.test_faults_plugin import mirror_dir  # noqa: F401 (a fixture)
-from tests.e2e.test_faults_plugin import setups  # noqa: F401 (a fixture)
-from tests.e2e.test_poetry_plugin import assert_from_mirror
-from tests.e2e.test_poetry_plugin import make_project
-from tests.e2e.test_poetry_plugin import warnings
 
 pytestmark = pytest.mark.e2e
 

@@ -18,7 +18,6 @@ import os
 import time
 from collections.abc import Callable
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -30,16 +29,12 @@ from devtools.faulty_server import case
 from devtools.faulty_server import serve_faulty
 from devtools.passthrough import PassthroughIndex
 from devtools.poetry_env import POETRY_VERSIONS
-from devtools.poetry_env import PoetryInstall
-from devtools.poetry_env import build_mirror
-from devtools.poetry_env import build_plugin_wheel
-from devtools.poetry_env import ensure_plain_poetry
-from devtools.poetry_env import ensure_plugin_poetry
 from devtools.poetry_env import project_env
-from tests.e2e.test_poetry_plugin import assert_built_from_sdist
-from tests.e2e.test_poetry_plugin import assert_from_mirror
-from tests.e2e.test_poetry_plugin import make_project
-from tests.e2e.test_poetry_plugin import warnings
+from devtools.poetry_project import Setup
+from devtools.poetry_project import assert_built_from_sdist
+from devtools.poetry_project import assert_from_mirror
+from devtools.poetry_project import make_project
+from devtools.poetry_project import warnings
 
 pytestmark = pytest.mark.e2e
 
@@ -55,38 +50,6 @@ DEFAULT = {
     ("wheel", "http_404"),
     ("wheel", "http_503_retry_after_3600"),
 }
-
-
-@dataclass(frozen=True)
-class Setup:
-    plugin: PoetryInstall
-    lock: bytes
-
-
-@pytest.fixture(scope="module")
-def mirror_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    base = tmp_path_factory.mktemp("faults-mirror")
-    return build_mirror("markupsafe==2.0.1", base / "mirror", base / "cache")
-
-
-@pytest.fixture(scope="module")
-def setups(
-    pypi_index: PassthroughIndex, tmp_path_factory: pytest.TempPathFactory
-) -> Callable[[str], Setup]:
-    wheel = build_plugin_wheel(tmp_path_factory.mktemp("faults-plugin-wheel"))
-    made: dict[str, Setup] = {}
-
-    def get(version: str) -> Setup:
-        if version not in made:
-            plain = ensure_plain_poetry(version)
-            plugin = ensure_plugin_poetry(version, wheel, pypi_index.url)
-            work = tmp_path_factory.mktemp(f"faults-lock-{version}")
-            project = make_project(work / "project", pypi_index.url)
-            plain.run("lock", cwd=project, env=project_env(work))
-            made[version] = Setup(plugin, (project / "poetry.lock").read_bytes())
-        return made[version]
-
-    return get
 
 
 @pytest.fixture

@@ -15,121 +15,21 @@ import json
 import shutil
 import socket
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from devtools.passthrough import PassthroughIndex
-from devtools.poetry_env import POETRY_VERSIONS
-from devtools.poetry_env import PoetryInstall
-from devtools.poetry_env import build_mirror
-from devtools.poetry_env import build_plugin_wheel
-from devtools.poetry_env import ensure_plain_poetry
-from devtools.poetry_env import ensure_plugin_poetry
 from devtools.poetry_env import project_env
+from devtools.poetry_project import Poetries
+from devtools.poetry_project import assert_built_from_sdist
+from devtools.poetry_project import assert_from_mirror
+from devtools.poetry_project import make_project
+from devtools.poetry_project import pyproject
+from devtools.poetry_project import warnings
 from poetry_wheelmirror import manifest as m
 
 pytestmark = pytest.mark.e2e
-
-MIRROR_TAG = "manylinux_2_17_x86_64"
-DEPS = ("markupsafe==2.0.1", "six==1.16.0")
-FROM_MIRROR = "wheelmirror: 1 package from the mirror: markupsafe 2.0.1"
-
-
-@dataclass(frozen=True)
-class Poetries:
-    version: str
-    plain: PoetryInstall
-    plugin: PoetryInstall
-    #: poetry.lock written by the plain Poetry for the standard project
-    lock: bytes
-
-
-def pyproject(index_url: str, deps: tuple[str, ...] = DEPS, extra: str = "") -> str:
-    listed = ", ".join(f'"{d.replace("==", " (==")})"' for d in deps)
-    return (
-        "[project]\n"
-        'name = "demo"\n'
-        'version = "0.1.0"\n'
-        'requires-python = ">=3.11,<3.12"\n'
-        f"dependencies = [{listed}]\n\n"
-        "[tool.poetry]\n"
-        "package-mode = false\n\n"
-        "[[tool.poetry.source]]\n"
-        'name = "loopback"\n'
-        f'url = "{index_url}"\n'
-        'priority = "primary"\n' + extra
-    )
-
-
-def make_project(folder: Path, index_url: str, lock: bytes | None = None, extra: str = "") -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "pyproject.toml").write_text(pyproject(index_url, extra=extra))
-    if lock is not None:
-        (folder / "poetry.lock").write_bytes(lock)
-    return folder
-
-
-def wheel_tags(project: Path, dist: str = "markupsafe") -> list[str]:
-    """The ``Tag:`` lines of the installed distribution's WHEEL file."""
-    site = next((project / ".venv" / "lib").glob("python3*/site-packages"))
-    for info in site.glob("*.dist-info"):
-        if info.name.lower().startswith(f"{dist}-"):
-            lines = (info / "WHEEL").read_text().splitlines()
-            return [line.split(":", 1)[1].strip() for line in lines if line.startswith("Tag:")]
-    msg = f"{dist} is not installed in {site}"
-    raise AssertionError(msg)
-
-
-def assert_from_mirror(project: Path, output: str) -> None:
-    tags = wheel_tags(project)
-    assert f"cp311-cp311-{MIRROR_TAG}" in tags, tags
-    assert FROM_MIRROR in output, output
-    # No build backend ran: Poetry prints "Preparing..."/"Building" for an sdist.
-    assert "Preparing" not in output, output
-    assert "Building" not in output, output
-
-
-def assert_built_from_sdist(project: Path, output: str) -> None:
-    tags = wheel_tags(project)
-    assert tags == ["cp311-cp311-linux_x86_64"], tags
-    assert "from the mirror" not in output, output
-
-
-def warnings(output: str) -> list[str]:
-    return [line for line in output.splitlines() if "wheelmirror: warning:" in line]
-
-
-# -- session fixtures -------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def plugin_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_plugin_wheel(tmp_path_factory.mktemp("plugin-wheel"))
-
-
-@pytest.fixture(scope="session")
-def mirror(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A mirror carrying markupsafe 2.0.1 for cp311, built from PyPI's sdist."""
-    base = tmp_path_factory.mktemp("mirror")
-    return build_mirror("markupsafe==2.0.1", base / "mirror", base / "cache")
-
-
-@pytest.fixture(scope="session", params=POETRY_VERSIONS, ids=lambda v: f"poetry-{v}")
-def poetries(
-    request: pytest.FixtureRequest,
-    plugin_wheel: Path,
-    pypi_index: PassthroughIndex,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Poetries:
-    version: str = request.param
-    plain = ensure_plain_poetry(version)
-    plugin = ensure_plugin_poetry(version, plugin_wheel, pypi_index.url)
-    work = tmp_path_factory.mktemp(f"lock-{version}")
-    project = make_project(work / "project", pypi_index.url)
-    plain.run("lock", cwd=project, env=project_env(work))
-    return Poetries(version, plain, plugin, (project / "poetry.lock").read_bytes())
 
 
 @pytest.fixture

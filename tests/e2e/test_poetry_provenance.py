@@ -14,22 +14,19 @@ import pytest
 
 from devtools.passthrough import PassthroughIndex
 from devtools.poetry_env import project_env
-from tests.e2e.test_poetry_plugin import Poetries
-from tests.e2e.test_poetry_plugin import assert_built_from_sdist
-from tests.e2e.test_poetry_plugin import assert_from_mirror
-from tests.e2e.test_poetry_plugin import make_project
-from tests.e2e.test_poetry_plugin import mirror  # noqa: F401 (a fixture)
-from tests.e2e.test_poetry_plugin import plugin_wheel  # noqa: F401 (a fixture)
-from tests.e2e.test_poetry_plugin import poetries  # noqa: F401 (a fixture)
-from tests.e2e.test_poetry_plugin import warnings
+from devtools.poetry_project import Poetries
+from devtools.poetry_project import assert_built_from_sdist
+from devtools.poetry_project import assert_from_mirror
+from devtools.poetry_project import make_project
+from devtools.poetry_project import warnings
 
 pytestmark = pytest.mark.e2e
 
 
 def test_provenance_policy_in_a_real_install(
-    poetries: Poetries,  # noqa: F811
+    poetries: Poetries,
     pypi_index: PassthroughIndex,
-    mirror: Path,  # noqa: F811
+    mirror: Path,
     tmp_path: Path,
 ) -> None:
     # warn, from pyproject.toml: the unattested wheel is used, with one warning.
