@@ -219,3 +219,20 @@ def test_the_checker_allows_downward_imports_and_names_unplaced_modules(tmp_path
     assert violations(modules, TOY_LAYERS) == []
     (message,) = unplaced(modules, TOY_LAYERS)
     assert message.startswith("pkg/new.py (pkg.new) is in no layer: add it to LAYERS")
+
+
+# -- the development tree ------------------------------------------------------------------
+
+
+def test_no_test_module_is_imported_by_tests_bench_demo_or_devtools() -> None:
+    """Shared helpers live in devtools/; a test module imports no other test module, and
+    bench/, demo/ and devtools/ import none (conftest.py fixtures need no import)."""
+    repo = PACKAGE_DIR.parent
+    found = []
+    for folder in ("tests", "bench", "demo", "devtools"):
+        for path in sorted((repo / folder).rglob("*.py")):
+            module = ".".join(path.relative_to(repo).with_suffix("").parts)
+            for target, line in imports_of(path, module, {}):
+                if _within(target, "tests"):
+                    found.append(f"{path.relative_to(repo)}:{line}: imports {target}")
+    assert found == []
