@@ -18,7 +18,7 @@ from poetry_wheelmirror.cli.recipes_opt import add_recipes_option
 from poetry_wheelmirror.errors import ConfigError
 
 if TYPE_CHECKING:
-    from poetry_wheelmirror.mirror.publish import Publisher
+    from poetry_wheelmirror.mirror.publishers import Publisher
     from poetry_wheelmirror.mirror.site import PublishedState
 
 __all__ = ["register"]
@@ -143,8 +143,8 @@ def _progress(line: str) -> None:
 def _backend(args: argparse.Namespace) -> tuple[Publisher, Path]:
     from poetry_wheelmirror.mirror.github import GitHubReleases
     from poetry_wheelmirror.mirror.github import github_token
-    from poetry_wheelmirror.mirror.publish import DirectoryPublisher
-    from poetry_wheelmirror.mirror.publish import GitHubPublisher
+    from poetry_wheelmirror.mirror.publishers import DirectoryPublisher
+    from poetry_wheelmirror.mirror.publishers import GitHubPublisher
 
     if args.to == "github":
         repo = args.repo or os.environ.get("GITHUB_REPOSITORY")

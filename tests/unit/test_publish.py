@@ -29,8 +29,8 @@ from poetry_wheelmirror.mirror.github import GitHubReleases
 from poetry_wheelmirror.mirror.github import asset_name_problem
 from poetry_wheelmirror.mirror.github import github_token
 from poetry_wheelmirror.mirror.github import release_tag
-from poetry_wheelmirror.mirror.publish import DirectoryPublisher
-from poetry_wheelmirror.mirror.publish import Upload
+from poetry_wheelmirror.mirror.publishers import DirectoryPublisher
+from poetry_wheelmirror.mirror.publishers import Upload
 from poetry_wheelmirror.mirror.site import PublishedState
 
 WHEEL = "markupsafe-2.0.1-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"
