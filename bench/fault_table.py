@@ -26,11 +26,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from devtools.cleanenv import clean_env
+from devtools.fault_mirror import mirror_docs
+from devtools.fault_mirror import publish
 from devtools.faulty_server import CASES
 from devtools.faulty_server import FaultyServer
 from devtools.faulty_server import apply_case
-from devtools.faulty_server import mirror_docs
-from devtools.faulty_server import publish
 from devtools.faulty_server import serve_faulty
 from poetry_wheelmirror.client import CachedClient
 from poetry_wheelmirror.mirror_client import MirrorReader

@@ -28,8 +28,8 @@ from pathlib import Path
 import pytest
 
 from devtools.cleanenv import clean_env
+from devtools.fault_mirror import mirror_docs
 from devtools.faulty_server import FaultyServer
-from devtools.faulty_server import mirror_docs
 from devtools.faulty_server import serve_faulty
 from devtools.passthrough import PassthroughIndex
 from devtools.poetry_env import POETRY_VERSIONS

@@ -19,13 +19,13 @@ from pathlib import Path
 import pytest
 
 from devtools.cleanenv import clean_env
+from devtools.fault_mirror import MirrorDocs
+from devtools.fault_mirror import mirror_docs
+from devtools.fault_mirror import publish
 from devtools.faulty_server import CASE_IDS
 from devtools.faulty_server import FaultyServer
-from devtools.faulty_server import MirrorDocs
 from devtools.faulty_server import apply_case
 from devtools.faulty_server import case
-from devtools.faulty_server import mirror_docs
-from devtools.faulty_server import publish
 from devtools.faulty_server import serve_faulty
 from poetry_wheelmirror.client import CachedClient
 from poetry_wheelmirror.errors import FetchError

@@ -22,11 +22,11 @@ from pathlib import Path
 
 import pytest
 
+from devtools.fault_mirror import mirror_docs
 from devtools.faulty_server import CASE_IDS
 from devtools.faulty_server import FaultyServer
 from devtools.faulty_server import apply_case
 from devtools.faulty_server import case
-from devtools.faulty_server import mirror_docs
 from devtools.faulty_server import serve_faulty
 from devtools.router_process import project
 from devtools.router_process import start_router
