@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 
-from bench.soak_router import Sample
-from bench.soak_router import Server
 from bench.soak_router import evaluate
+from bench.soak_server import Sample
+from bench.soak_server import Server
 
 REPO = Path(__file__).resolve().parents[2]
 ARGS = argparse.Namespace(
