@@ -21,19 +21,27 @@ from poetry_wheelmirror.plugin.poetry_internals import env_tags
 from poetry_wheelmirror.plugin.poetry_internals import locked_names
 from poetry_wheelmirror.plugin.poetry_internals import locked_packages
 from poetry_wheelmirror.plugin.poetry_internals import make_chooser
+from poetry_wheelmirror.settings import PluginSettings
 from poetry_wheelmirror.settings import cache_dir_for
 
 __all__ = ["doctor_command", "refresh_command", "status_command"]
+
+
+def _settings_or_error(command: Any) -> PluginSettings | None:
+    """The project's plugin settings, or None after saying (one line) why they are invalid."""
+    try:
+        return settings_for(command.poetry)
+    except WheelmirrorError as e:
+        command.line_error(f"<error>{PREFIX}: {e}</error>")
+        return None
 
 
 def status_command(command: Any) -> int:
     """``poetry wheelmirror status``: where each locked package will come from, and why."""
     io = command.io
     poetry = command.poetry
-    try:
-        settings = settings_for(poetry)
-    except WheelmirrorError as e:
-        command.line_error(f"<error>{PREFIX}: {e}</error>")
+    settings = _settings_or_error(command)
+    if settings is None:
         return 1
     command.line(f"Mirror: <info>{settings.url}</info> (from {settings.url_source})")
     if not settings.enabled:
@@ -102,10 +110,8 @@ def status_command(command: Any) -> int:
 def refresh_command(command: Any) -> int:
     """``poetry wheelmirror refresh``: revalidate the cached root manifest and documents."""
     poetry = command.poetry
-    try:
-        settings = settings_for(poetry)
-    except WheelmirrorError as e:
-        command.line_error(f"<error>{PREFIX}: {e}</error>")
+    settings = _settings_or_error(command)
+    if settings is None:
         return 1
 
     def warn(message: str) -> None:
