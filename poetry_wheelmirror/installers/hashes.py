@@ -110,8 +110,9 @@ def add_hashes(text: str, wheels: Mapping[str, Mapping[str, Sequence[str]]]) -> 
             skipped.append(f"{name}=={version}")
             continue
         indent = "    "
-        ending = lines[last][len(tail) :] or nl
-        lines[last] = f"{tail} \\{nl}"
+        ending = lines[last][len(tail) :]  # "" when the file has no final newline: kept
+        # A file may end in a dangling continuation: it already has its backslash.
+        lines[last] = (tail if tail.endswith("\\") else f"{tail} \\") + nl
         new = [f"{indent}--hash=sha256:{h} \\{nl}" for h in missing[:-1]]
         new.append(f"{indent}--hash=sha256:{missing[-1]}{ending}")
         inserts.append((last + 1, new))
