@@ -178,7 +178,10 @@ def _edit(text: str, url: str, mode: Mode, new_file: bool) -> PipConfChange:
                 lines[i] = DISABLED_MARK + lines[i]
         existing = []
     if not existing:
-        mark = _mark(url, new_file=new_file)
+        no_eol = not lines[start].endswith(("\n", "\r"))  # "[global]" ends the file
+        if no_eol:
+            lines[start] += nl
+        mark = _mark(url, no_eol=no_eol, new_file=new_file)
         lines[start + 1 : start + 1] = [mark + nl, f"{key} = {url}{nl}"]
     else:
         own = [i for i in in_global if info[i].option == key and info[i].kind == "value"]

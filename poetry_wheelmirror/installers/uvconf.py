@@ -294,21 +294,47 @@ def configure_uv(
             notes.append(f"{name} already has a source in [tool.uv.sources]: left as is")
         elif name not in routed:
             routed.append(name)
+    flags = new_file or created
+    placed = _place(cleaned, data, uv, entry, routed, in_pyproject=in_pyproject, new_file=flags)
+    if placed is None and routed:
+        # An inline `sources = {...}` table cannot take a marked block: the index alone.
+        placed = _place(cleaned, data, uv, entry, [], in_pyproject=in_pyproject, new_file=flags)
+        pins = ", ".join(f'{name} = {{ index = "{INDEX_NAME}" }}' for name in routed)
+        notes.append(f"tool.uv.sources is an inline table: add {pins} to it yourself")
+        routed = []
+    if placed is None:
+        msg = (
+            f"{source}: cannot add the '{INDEX_NAME}' index without rewriting your own lines "
+            "(is tool.uv or its index array an inline table?): not changed"
+        )
+        raise ConfigError(msg)
+    new_text = bom + placed
+    return UvChange(new_text, new_text != text, tuple(routed), tuple(notes))
+
+
+def _place(
+    text: str,
+    data: dict[str, Any],
+    uv: dict[str, Any],
+    entry: dict[str, Any],
+    routed: list[str],
+    *,
+    in_pyproject: bool,
+    new_file: bool,
+) -> str | None:
+    """*text* with the first candidate edit whose parsed data is exactly the expected
+    data (the old data plus our entries), or None when no candidate is."""
+    source = "pyproject.toml" if in_pyproject else "uv.toml"
     want = _canon(_expected(data, in_pyproject, entry, routed))
-    for insertions in _candidates(cleaned, entry, routed, uv, in_pyproject):
-        new_body = apply_insertions(cleaned, insertions, COMMAND, new_file=new_file or created)
+    for insertions in _candidates(text, entry, routed, uv, in_pyproject):
+        new_text = apply_insertions(text, insertions, COMMAND, new_file=new_file)
         try:
-            got = parse_toml_text(new_body, source)
+            got = parse_toml_text(new_text, source)
         except ConfigError:
             continue
         if _canon(got) == want:
-            new_text = bom + new_body
-            return UvChange(new_text, new_text != text, tuple(routed), tuple(notes))
-    msg = (
-        f"{source}: cannot add the '{INDEX_NAME}' index without rewriting your own lines "
-        "(is tool.uv, its index array or its sources an inline table?): not changed"
-    )
-    raise ConfigError(msg)
+            return new_text
+    return None
 
 
 def _strip_ours(data: dict[str, Any], in_pyproject: bool) -> dict[str, Any]:

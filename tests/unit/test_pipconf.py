@@ -114,6 +114,8 @@ def test_underscore_and_case_spelling_is_the_same_option():
         "[global]\r\ntimeout = 5\r\n",  # CRLF
         "[global]\nextra-index-url = https://a.example/simple/",  # value on the last line
         "\n\n# only comments\n",
+        "[global]",  # found by tests/property: the header is the last line, no newline
+        "[ global ]\r\ntimeout = 5",
     ],
 )
 def test_round_trip_is_byte_exact(text):
