@@ -225,7 +225,8 @@ def add_mirror(text: str, url: str, mode: Mode, *, new_file: bool = False) -> Pi
         msg = f"not a usable index URL: {url!r}"
         raise ConfigError(msg)
     current = remove_mirror(text)
-    new_file = new_file or current.delete_file or _NEW_FILE in text
+    created = any(_is_ours(line) and _NEW_FILE in line for line in _split(text))
+    new_file = new_file or created
     cleaned = current.text
     old = pip_settings(cleaned)
     change = _edit(cleaned, url, mode, new_file)
@@ -246,6 +247,26 @@ def _parses(text: str) -> bool:
     except ConfigError:
         return False
     return True
+
+
+def _keeps_user_settings(old_text: str, new_text: str) -> bool:
+    """Whether pip reads *new_text* with exactly the settings of *old_text*, leaving out
+    the index options the mirror writes (which the removal changes on purpose)."""
+    try:
+        new = pip_settings(new_text)
+    except ConfigError:
+        return False
+
+    def users(settings: dict[str, dict[str, str]]) -> set[tuple[str, str, str]]:
+        ours = ("index-url", "extra-index-url")
+        return {
+            (section, key, value)
+            for section, options in settings.items()
+            for key, value in options.items()
+            if not (section == "global" and key in ours)
+        }
+
+    return users(pip_settings(old_text)) == users(new)
 
 
 def _is_ours(line: str) -> bool:
@@ -306,10 +327,10 @@ def remove_mirror(text: str) -> PipConfChange:
         new_text = new_text[: -len(_newline(new_text))]
     if not drop:
         pip_settings(text)  # nothing of ours, but an unreadable file is still reported
-    elif _parses(text) and not _parses(new_text):
+    elif _parses(text) and not _keeps_user_settings(text, new_text):
         msg = (
-            "taking the wheelmirror lines out of this pip.conf would leave a file pip cannot "
-            "read (edited by hand?): not changed; remove the marked lines yourself"
+            "taking the wheelmirror lines out of this pip.conf would change how pip reads "
+            "your own settings (edited by hand?): not changed; remove the marked lines yourself"
         )
         raise ConfigError(msg)
     return PipConfChange(

@@ -262,7 +262,7 @@ def configure_uv(
     *new_file*: the file does not exist yet (``--remove`` then deletes it again)."""
     source = "pyproject.toml" if in_pyproject else "uv.toml"
     bom = _BOM if text.startswith(_BOM) else ""
-    cleaned, _, created = remove_blocks(text[len(bom) :], COMMAND, _is_our_line, source)
+    cleaned, _, created = _remove(text[len(bom) :], in_pyproject, source)
     data = parse_toml_text(cleaned, source)
     uv = _uv_data(data, in_pyproject, source)
     indexes = uv.get("index", [])
@@ -361,11 +361,33 @@ def _strip_ours(data: dict[str, Any], in_pyproject: bool) -> dict[str, Any]:
     return result
 
 
+def _remove(body: str, in_pyproject: bool, source: str) -> tuple[str, bool, bool]:
+    """(*body* without our blocks, whether there were any, whether we created the file);
+    ConfigError when taking them out would move any of the user's settings."""
+    new_body, found, created = remove_blocks(body, COMMAND, _is_our_line, source)
+    if not found:
+        return body, False, False
+    after = parse_toml_text(new_body, source)  # never leave the user an invalid file
+    try:
+        before = parse_toml_text(body, source)
+    except ConfigError:
+        before = None
+    if before is not None and _canon(_strip_ours(before, in_pyproject)) != _canon(
+        _strip_ours(after, in_pyproject)
+    ):
+        msg = (
+            f"{source}: taking the wheelmirror blocks out would move some of your settings "
+            "into another table (lines added under ours?): not changed; edit it by hand"
+        )
+        raise ConfigError(msg)
+    return new_body, True, created
+
+
 def remove_uv(text: str, *, in_pyproject: bool = True) -> UvChange:
     """*text* without the blocks ``configure_uv`` added: byte for byte what it was."""
     source = "pyproject.toml" if in_pyproject else "uv.toml"
     bom = _BOM if text.startswith(_BOM) else ""
-    body, found, created = remove_blocks(text[len(bom) :], COMMAND, _is_our_line, source)
+    body, found, created = _remove(text[len(bom) :], in_pyproject, source)
     if not found:
         notes: tuple[str, ...] = ()
         data = parse_toml_text(text, source)  # an invalid file is reported, even here
@@ -380,18 +402,5 @@ def remove_uv(text: str, *, in_pyproject: bool = True) -> UvChange:
                 "(yours, or written by an older version: delete it by hand if so)",
             )
         return UvChange(text=text, changed=False, notes=notes)
-    after = parse_toml_text(body, source)  # never leave the user an invalid file
-    try:
-        before = parse_toml_text(text, source)
-    except ConfigError:
-        before = None
-    if before is not None and _canon(_strip_ours(before, in_pyproject)) != _canon(
-        _strip_ours(after, in_pyproject)
-    ):
-        msg = (
-            f"{source}: removing the wheelmirror blocks would move some of your settings "
-            "into another table (lines added under ours?): not changed; edit it by hand"
-        )
-        raise ConfigError(msg)
     new_text = bom + body
     return UvChange(text=new_text, changed=True, delete_file=created and not new_text)

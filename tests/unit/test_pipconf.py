@@ -293,11 +293,15 @@ def test_issue12_a_pre_existing_empty_pip_conf_is_kept_by_remove(tmp_path: Path)
     ],
 )
 @pytest.mark.parametrize("remove", [False, True])
-def test_issue12_file_errors_are_one_line_and_change_nothing(tmp_path: Path, capsys, make, expect, remove):
+def test_issue12_file_errors_are_one_line_and_change_nothing(
+    tmp_path: Path, capsys, make, expect, remove
+):
     conf = tmp_path / "pip.conf"
     make(conf)
     before = sorted((p.name, p.is_dir() or p.read_bytes()) for p in tmp_path.iterdir())
-    args = ["pip-config", "--file", str(conf)] + (["--remove"] if remove else ["--mirror", "http://h:1/"])
+    args = ["pip-config", "--file", str(conf)] + (
+        ["--remove"] if remove else ["--mirror", "http://h:1/"]
+    )
     assert main(args) == 2
     err = capsys.readouterr().err
     assert expect in err
@@ -309,3 +313,17 @@ def test_issue12_parent_is_a_file_is_one_line(tmp_path: Path, capsys):
     (tmp_path / "f").write_text("x")
     assert _cli("--file", str(tmp_path / "f" / "pip.conf")) == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def test_issue12_remove_refuses_when_it_would_change_a_users_setting():
+    change = add_mirror("[global]\ntimeout = 5\n", URL, "extra")
+    # The user continued *our* value with their own index: removing our line would turn
+    # theirs into a stray option; refuse, say so in one line, keep the file.
+    edited = change.text.replace(
+        f"extra-index-url = {URL}\n",
+        f"extra-index-url = {URL}\n    https://theirs.example/simple/\n",
+    )
+    with pytest.raises(ConfigError, match="change how pip reads your own settings"):
+        remove_mirror(edited)
+    with pytest.raises(ConfigError, match="change how pip reads your own settings"):
+        add_mirror(edited, URL, "extra")

@@ -271,3 +271,12 @@ def test_issue12_uv_config_file_errors_are_one_line(tmp_path, capsys, make, expe
         assert expect in err
         assert len(err.strip().splitlines()) == 1, err
     assert sorted((p.name, p.is_dir() or p.read_bytes()) for p in tmp_path.iterdir()) == before
+
+
+def test_issue12_a_key_added_under_our_table_is_not_moved_by_a_rerun():
+    change = configure_uv('[project]\nname = "x"\n', URL, routing=True)
+    edited = change.text + 'authenticate = "always"\n'  # lands in our [[tool.uv.index]]
+    with pytest.raises(ConfigError, match="move some of your settings"):
+        configure_uv(edited, URL, routing=True)
+    with pytest.raises(ConfigError, match="move some of your settings"):
+        remove_uv(edited)
