@@ -297,10 +297,10 @@ def configure_uv(
     flags = new_file or created
     placed = _place(cleaned, data, uv, entry, routed, in_pyproject=in_pyproject, new_file=flags)
     if placed is None and routed:
-        # An inline `sources = {...}` table cannot take a marked block: the index alone.
+        # An inline `sources = {...}` (or `uv = {...}`) cannot take a block: the index alone.
         placed = _place(cleaned, data, uv, entry, [], in_pyproject=in_pyproject, new_file=flags)
         pins = ", ".join(f'{name} = {{ index = "{INDEX_NAME}" }}' for name in routed)
-        notes.append(f"tool.uv.sources is an inline table: add {pins} to it yourself")
+        notes.append(f"[tool.uv.sources] cannot be extended here (inline): add {pins} yourself")
         routed = []
     if placed is None:
         msg = (

@@ -181,7 +181,7 @@ def _check_uv(text: str, sources_shape: str, routing: bool, in_pyproject: bool) 
             assert list(change.routed) == wanted
         elif wanted:
             assert change.routed == ()
-            assert any("inline table" in note for note in change.notes)
+            assert any("[tool.uv.sources] cannot be extended" in n for n in change.notes)
     assert after == expected
     # Nothing the user wrote is lost; BOM and line endings kept.
     assert is_subsequence(text, new)
