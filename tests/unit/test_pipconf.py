@@ -327,3 +327,30 @@ def test_issue12_remove_refuses_when_it_would_change_a_users_setting():
         remove_mirror(edited)
     with pytest.raises(ConfigError, match="change how pip reads your own settings"):
         add_mirror(edited, URL, "extra")
+
+
+# Files written by pip-config before issue 12 (markers without the URL): exactly what
+# the previous version wrote for each original text.
+_MARK = "# wheelmirror: added the next line (undo: wheelmirror pip-config --remove)"
+LEGACY = [
+    ("[global]\ntimeout = 5\n", f"[global]\n{_MARK}\nextra-index-url = {URL}\ntimeout = 5\n"),
+    ("", f"{_MARK}\n[global]\n{_MARK}\nextra-index-url = {URL}\n"),
+    (
+        "[global]\nindex-url = https://corp.example/simple/\n",
+        f"[global]\n{_MARK}\nindex-url = {URL}\n"
+        "#wheelmirror-disabled# index-url = https://corp.example/simple/\n",
+    ),
+    (
+        "[global]\nextra-index-url = https://a.example/simple/",
+        "[global]\nextra-index-url = https://a.example/simple/\n"
+        f"    {_MARK} [no newline at end of file before]\n    {URL}\n",
+    ),
+]
+
+
+@pytest.mark.parametrize(("original", "written"), LEGACY)
+def test_files_from_the_previous_version_are_still_undone(original, written):
+    assert remove_mirror(written).text == original
+    # A re-run after the upgrade rewrites the markers (with the URL); still undone exactly.
+    again = add_mirror(written, URL, "extra" if "extra-index" in written else "routing")
+    assert remove_mirror(again.text).text == original
