@@ -354,3 +354,12 @@ def test_files_from_the_previous_version_are_still_undone(original, written):
     # A re-run after the upgrade rewrites the markers (with the URL); still undone exactly.
     again = add_mirror(written, URL, "extra" if "extra-index" in written else "routing")
     assert remove_mirror(again.text).text == original
+
+
+def test_issue12_an_unreadable_file_is_one_line(capsys):
+    # Root reads anything, so permission denied cannot be staged here; /proc/self/mem
+    # gives a real read error (EIO) through the same path.
+    assert _cli("--file", "/proc/self/mem") == 2
+    err = capsys.readouterr().err
+    assert err.startswith("wheelmirror: error: cannot read /proc/self/mem:")
+    assert len(err.strip().splitlines()) == 1
