@@ -25,8 +25,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             "explicit index named 'wheelmirror' plus a [tool.uv.sources] entry for each "
             "dependency the mirror carries, so only those come from the mirror and uv.lock "
             "stays portable. With --routing: the routing index (wheelmirror serve "
-            "--upstream) as uv's default index. Formatting and comments are kept; running "
-            "it twice changes nothing; --remove takes it out."
+            "--upstream) as uv's default index. Only whole blocks of lines fenced by marker "
+            "comments are added (every byte you wrote stays; the result must parse as TOML "
+            "to exactly your settings plus the mirror's, else nothing is written), after a "
+            ".bak copy of the old file. Running it twice changes nothing; --remove takes "
+            "the blocks out, byte for byte. An index named 'wheelmirror' outside the blocks "
+            "is yours: it is never touched, and the command refuses. File errors: exit "
+            "status 2, nothing changed."
         ),
     )
     add_mirror_url_option(parser)
