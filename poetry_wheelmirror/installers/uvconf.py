@@ -82,6 +82,8 @@ _SOURCES_HEADER = re.compile(
     r"^[ \t]*\[[ \t]*tool[ \t]*\.[ \t]*uv[ \t]*\.[ \t]*sources[ \t]*\][^\n]*\n", re.M
 )
 _MAX_CANDIDATES: Final = 16
+# What uv-config before issue 12 wrote into an inline `index = [...]` array (invalid TOML).
+_OLD_DAMAGE = re.compile(r'\[\s*name = "wheelmirror"\r?\nurl = ')
 
 
 @dataclass(frozen=True)
@@ -97,22 +99,36 @@ class UvChange:
 def parse_toml_text(text: str, source: str) -> dict[str, Any]:
     """Parsed TOML (a leading BOM ignored); ConfigError, one line, when invalid."""
     text = text.removeprefix(_BOM)
+    try:
+        return _parse(text)
+    except RecursionError:
+        msg = f"{source} is not a TOML file uv-config can read: nested too deeply"
+        raise ConfigError(msg) from None
+    except ValueError as e:
+        msg = f"{source} is not valid TOML: {e}"
+        if _OLD_DAMAGE.search(text):
+            msg = (
+                f"{source} is not valid TOML: an older wheelmirror uv-config wrote "
+                '`name = "wheelmirror"`, `url = ...` (and `explicit`/`default = true`) into an '
+                "inline index array; delete those lines and the comma after them (or restore "
+                "the file from version control), then run again"
+            )
+        raise ConfigError(msg) from None
+
+
+def _parse(text: str) -> dict[str, Any]:
+    """tomllib's parse; Python 3.9/3.10: tomlkit's (Poetry ships it). ValueError if invalid."""
     if sys.version_info >= (3, 11):
         import tomllib
 
-        try:
-            return tomllib.loads(text)
-        except tomllib.TOMLDecodeError as e:
-            msg = f"{source} is not valid TOML: {e}"
-            raise ConfigError(msg) from None
-    import tomlkit  # Python 3.9/3.10: the TOML parser Poetry already ships
+        return tomllib.loads(text)  # TOMLDecodeError is a ValueError
+    import tomlkit
     from tomlkit.exceptions import TOMLKitError
 
     try:
         data: dict[str, Any] = tomlkit.parse(text).unwrap()
     except TOMLKitError as e:
-        msg = f"{source} is not valid TOML: {e}"
-        raise ConfigError(msg) from None
+        raise ValueError(str(e)) from None
     return data
 
 

@@ -255,6 +255,7 @@ def test_issue12_uv_toml_created_and_deleted_but_an_empty_one_is_kept(tmp_path):
         (lambda p: p.write_bytes(b'[project]\nname = "\xff"\n'), "not UTF-8"),
         (lambda p: p.write_text("[tool\n"), "not valid TOML"),
         (lambda p: p.write_text("tool = 5\n"), "not a table"),
+        (lambda p: p.write_text("a = " + "[" * 100_000 + "]" * 100_000), "nested too deeply"),
         (lambda p: (p.write_text("[tool.uv]\n"), p.chmod(0o444)), "read-only"),
     ],
 )
@@ -280,3 +281,12 @@ def test_issue12_a_key_added_under_our_table_is_not_moved_by_a_rerun():
         configure_uv(edited, URL, routing=True)
     with pytest.raises(ConfigError, match="move some of your settings"):
         remove_uv(edited)
+
+
+def test_issue12_a_file_damaged_by_the_old_writer_gets_a_precise_message():
+    # Exactly what uv-config wrote before the fix for `[tool.uv]` / `index = []`.
+    damaged = '[tool.uv]\nindex = [name = "wheelmirror"\nurl = "http://h/simple/"\ndefault = true\n]\n'
+    for call in (lambda: configure_uv(damaged, URL), lambda: remove_uv(damaged)):
+        with pytest.raises(ConfigError, match="an older wheelmirror uv-config wrote") as e:
+            call()
+        assert "\n" not in str(e.value)
