@@ -46,7 +46,8 @@ ADDED_MARK: Final = "# wheelmirror: added the next line (undo: wheelmirror pip-c
 DISABLED_MARK: Final = "#wheelmirror-disabled# "
 _NO_EOL: Final = " [no newline at end of file before]"
 _NEW_FILE: Final = " [new file]"
-_URL_TAG = re.compile(r" \[url: (?P<url>\S+)\]")
+# The URL has no spaces (checked) and may hold brackets (IPv6): it ends at "] " or EOL.
+_URL_TAG = re.compile(r" \[url: (?P<url>\S+)\](?= |$)")
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 _SECTCRE = configparser.RawConfigParser.SECTCRE
 _OPTCRE = configparser.RawConfigParser.OPTCRE
@@ -221,7 +222,7 @@ def add_mirror(text: str, url: str, mode: Mode, *, new_file: bool = False) -> Pi
     does not exist yet (``remove_mirror`` then says to delete it again). ConfigError,
     and nothing to write, when pip could not read *text* or the result.
     """
-    if not url or any(c.isspace() for c in url) or "[" in url or "]" in url:
+    if not url or any(c.isspace() for c in url):
         msg = f"not a usable index URL: {url!r}"
         raise ConfigError(msg)
     current = remove_mirror(text)
@@ -299,7 +300,7 @@ def remove_mirror(text: str) -> PipConfChange:
     for i, line in enumerate(lines):
         if not _is_ours(line) or i in drop:
             continue
-        tag = _URL_TAG.search(line)
+        tag = _URL_TAG.search(line.rstrip("\r\n"))
         drop.add(i)
         j = _target(lines, i, tag.group("url") if tag else None)
         if j is not None:

@@ -363,3 +363,14 @@ def test_issue12_an_unreadable_file_is_one_line(capsys):
     err = capsys.readouterr().err
     assert err.startswith("wheelmirror: error: cannot read /proc/self/mem:")
     assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("url", ["http://[::1]:8000/simple/", "http://[::1]:8000/x]/simple/"])
+def test_ipv6_mirror_urls_round_trip(url):
+    for text in ("", "[global]\nextra-index-url = https://a.example/simple/\n"):
+        change = add_mirror(text, url, "extra", new_file=not text)
+        assert _values(_pip_read(change.text)["global"]["extra-index-url"])[-1] == url
+        assert not add_mirror(change.text, url, "extra").changed
+        removed = remove_mirror(change.text)
+        assert removed.text == text
+        assert removed.delete_file == (not text)
