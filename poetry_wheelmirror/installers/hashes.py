@@ -37,13 +37,20 @@ class HashReport:
     skipped: tuple[str, ...] = ()
 
 
+def _continues(line: str) -> bool:
+    """pip's rule (req_file.join_lines): a line ending in a backslash continues on the
+    next one, unless it is a comment line."""
+    body = line.rstrip("\r\n")
+    return body.endswith("\\") and not body.lstrip().startswith("#")
+
+
 def _logical_lines(lines: Sequence[str]) -> list[tuple[int, int]]:
     """(first, last) physical line indexes of each logical line (backslash continuation)."""
     result = []
     i = 0
     while i < len(lines):
         start = i
-        while lines[i].rstrip("\r\n").endswith("\\") and i + 1 < len(lines):
+        while _continues(lines[i]) and i + 1 < len(lines):
             i += 1
         result.append((start, i))
         i += 1

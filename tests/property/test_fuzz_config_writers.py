@@ -20,6 +20,7 @@ from __future__ import annotations
 import configparser
 import copy
 import io
+import re
 from typing import Any
 
 import pytest
@@ -29,6 +30,7 @@ from hypothesis import strategies as st
 
 from devtools.fuzz import FUZZ
 from poetry_wheelmirror.errors import ConfigError
+from poetry_wheelmirror.installers.hashes import add_hashes
 from poetry_wheelmirror.installers.pipconf import ADDED_MARK
 from poetry_wheelmirror.installers.pipconf import add_mirror
 from poetry_wheelmirror.installers.pipconf import remove_mirror
@@ -335,3 +337,105 @@ def test_pip_config_user_lines_added_later_survive_remove(
     if line == "retries = 9":
         sections = [s for s, options in user_view.items() if options.get("retries") is not None]
         assert all(after[s]["retries"].split()[0] == "9" for s in sections)
+
+
+# -- wheelmirror hashes (requirements files) --------------------------------------------
+
+MIRROR_HASHES = {"markupsafe": {"2.0.1": ["1" * 64, "2" * 64]}, "crcmod": {"1.7": ["3" * 64]}}
+_COMMENT = re.compile(r"(^|\s+)#.*$")  # pip/_internal/req/req_file.py COMMENT_RE
+
+
+def pip_logical_lines(text: str) -> list[str]:
+    """pip's join_lines + ignore_comments (req_file.py), written out: a line ending in a
+    backslash continues on the next one unless it is a comment line."""
+    result: list[str] = []
+    pending: list[str] = []
+    for line in text.splitlines():
+        if not line.endswith("\\") or _COMMENT.match(line):
+            if _COMMENT.match(line):
+                line = " " + line
+            result.append("".join([*pending, line]))
+            pending = []
+        else:
+            pending.append(line.strip("\\"))
+    if pending:
+        result.append("".join(pending))
+    return [s for s in (_COMMENT.sub("", x).strip() for x in result) if s]
+
+
+def pins_and_hashes(text: str) -> list[tuple[str, frozenset[str], str]]:
+    out = []
+    for line in pip_logical_lines(text):
+        tokens = line.split()
+        hashes = frozenset(t.split(":", 1)[1] for t in tokens if t.startswith("--hash=sha256:"))
+        out.append((tokens[0], hashes, " ".join(t for t in tokens if not t.startswith("--hash"))))
+    return out
+
+
+@st.composite
+def requirement_files(draw: st.DrawFn) -> str:
+    nl = draw(newlines)
+    lines: list[str] = []
+    used: set[str] = set()  # one line per pin: the report names skipped ones by pin
+    for _ in range(draw(st.integers(min_value=0, max_value=5))):
+        kind = draw(st.sampled_from(["pin", "pin", "comment", "blank", "option"]))
+        if kind == "comment":
+            lines.append(draw(st.sampled_from(["# exported", "# note \\", "  # indented"])))
+        elif kind == "blank":
+            lines.append("")
+        elif kind == "option":
+            lines.append(
+                draw(st.sampled_from(["--index-url https://pypi.org/simple", "-r base.txt"]))
+            )
+        else:
+            pin = draw(
+                st.sampled_from(
+                    [
+                        "markupsafe==2.0.1",
+                        "MarkupSafe===2.0.1",
+                        "crcmod==1.7",
+                        "six==1.16.0",
+                        "crcmod==1.6",
+                    ]
+                )
+            )
+            key = pin.lower().replace("===", "==")
+            if key in used:
+                continue
+            used.add(key)
+            marker = draw(st.sampled_from(["", ' ; python_version >= "3.9"']))
+            hashes = draw(st.lists(st.sampled_from(["a" * 64, "1" * 64]), unique=True, max_size=2))
+            layout = draw(st.sampled_from(["inline", "continued"]))
+            if layout == "inline" or not hashes:
+                lines.append(" ".join([pin + marker, *(f"--hash=sha256:{h}" for h in hashes)]))
+            else:
+                lines.append(pin + marker + " \\")
+                lines += [f"    --hash=sha256:{h} \\" for h in hashes[:-1]]
+                lines.append(f"    --hash=sha256:{hashes[-1]}")
+            lines[-1] += draw(st.sampled_from(["", "", "  # pinned"]))
+    text = nl.join(lines)
+    ending = draw(st.sampled_from(["", nl, " \\", " \\" + nl]))  # a dangling backslash too
+    return text + ending if lines else text
+
+
+@FUZZ
+@given(text=requirement_files())
+def test_hashes_only_add_the_mirror_hashes(text: str) -> None:
+    report = add_hashes(text, MIRROR_HASHES)
+    new = report.text
+    assert is_subsequence(text, new)  # only inserted
+    if "\r\n" in text and only_crlf(text):
+        assert only_crlf(new)
+    assert add_hashes(new, MIRROR_HASHES).text == new
+    before, after = pins_and_hashes(text), pins_and_hashes(new)
+    # pip sees the same logical lines, each with its own hashes plus the mirror's.
+    assert [(name, rest) for name, _, rest in after] == [(name, rest) for name, _, rest in before]
+    assert all("\\" not in rest for _, _, rest in after)
+    skipped = set(report.skipped)
+    for (spec, old, _), (_, new_hashes, _) in zip(before, after):
+        name, _, version = spec.replace("===", "==").partition("==")
+        mirror = MIRROR_HASHES.get(name.lower(), {}).get(version, [])
+        if mirror and f"{name.lower()}=={version}" not in skipped:
+            assert new_hashes == old | set(mirror)
+        else:
+            assert new_hashes == old

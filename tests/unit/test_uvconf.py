@@ -290,3 +290,9 @@ def test_issue12_a_file_damaged_by_the_old_writer_gets_a_precise_message():
         with pytest.raises(ConfigError, match="an older wheelmirror uv-config wrote") as e:
             call()
         assert "\n" not in str(e.value)
+
+
+def test_a_comment_line_ending_in_a_backslash_does_not_swallow_the_next_requirement():
+    # Found by tests/property: pip does not continue a comment line (req_file.join_lines).
+    report = add_hashes("# note \\\ncrcmod==1.7\n", MIRROR)
+    assert report.text == "# note \\\ncrcmod==1.7 \\\n    --hash=sha256:3333\n"
