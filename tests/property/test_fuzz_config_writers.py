@@ -1,4 +1,4 @@
-"""Property tests for the configuration writers (uv-config, pip-config), issue 12.
+"""Property tests for the configuration writers (uv-config, pip-config, hashes), issue 12.
 
 Generated pyproject.toml / uv.toml / pip.conf shapes: inline arrays and arrays of
 tables, dotted keys, inline tables, CRLF, a BOM, comments everywhere, no final newline,
@@ -13,6 +13,9 @@ product's own checks):
   (the writers only insert), line endings and the BOM are kept;
 * where the writer must refuse (a user's own index named ``wheelmirror``, a pip.conf
   pip cannot read), it raises a one-line ConfigError.
+
+``wheelmirror hashes`` is judged by pip's own requirements-file line rule, written out
+here: the same logical lines, each with its old hashes plus exactly the mirror's.
 """
 
 from __future__ import annotations
