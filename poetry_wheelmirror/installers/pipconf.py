@@ -250,9 +250,10 @@ def _parses(text: str) -> bool:
     return True
 
 
-def _keeps_user_settings(old_text: str, new_text: str) -> bool:
+def _keeps_user_settings(old_text: str, new_text: str, removed: set[str]) -> bool:
     """Whether pip reads *new_text* with exactly the settings of *old_text*, leaving out
-    the index options the mirror writes (which the removal changes on purpose)."""
+    the index options the mirror writes and the *removed* URL lines (lines of ours that
+    a user's edit made part of another value)."""
     try:
         new = pip_settings(new_text)
     except ConfigError:
@@ -261,7 +262,7 @@ def _keeps_user_settings(old_text: str, new_text: str) -> bool:
     def users(settings: dict[str, dict[str, str]]) -> set[tuple[str, str, str]]:
         ours = ("index-url", "extra-index-url")
         return {
-            (section, key, value)
+            (section, key, "\n".join(v for v in value.split("\n") if v.strip() not in removed))
             for section, options in settings.items()
             for key, value in options.items()
             if not (section == "global" and key in ours)
@@ -297,6 +298,7 @@ def remove_mirror(text: str) -> PipConfChange:
     drop: set[int] = set()
     section_marks: list[int] = []
     restore_eol = created = False
+    removed: set[str] = set()
     for i, line in enumerate(lines):
         if not _is_ours(line) or i in drop:
             continue
@@ -305,6 +307,8 @@ def remove_mirror(text: str) -> PipConfChange:
         j = _target(lines, i, tag.group("url") if tag else None)
         if j is not None:
             drop.add(j)
+            option = _OUR_OPTION.fullmatch(lines[j].strip())
+            removed.add(option.group("url") if option else lines[j].strip())
             if lines[j].strip() == "[global]":
                 section_marks.append(i)
         restore_eol = restore_eol or _NO_EOL in line
@@ -328,7 +332,7 @@ def remove_mirror(text: str) -> PipConfChange:
         new_text = new_text[: -len(_newline(new_text))]
     if not drop:
         pip_settings(text)  # nothing of ours, but an unreadable file is still reported
-    elif _parses(text) and not _keeps_user_settings(text, new_text):
+    elif _parses(text) and not _keeps_user_settings(text, new_text, removed):
         msg = (
             "taking the wheelmirror lines out of this pip.conf would change how pip reads "
             "your own settings (edited by hand?): not changed; remove the marked lines yourself"

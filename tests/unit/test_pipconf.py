@@ -374,3 +374,15 @@ def test_ipv6_mirror_urls_round_trip(url):
         removed = remove_mirror(change.text)
         assert removed.text == text
         assert removed.delete_file == (not text)
+
+
+def test_a_user_option_inserted_after_our_continuation_marker_is_kept_by_remove():
+    # Found by tests/property (ci-long): the user's option now owns our URL line as its
+    # continuation; taking our line out leaves their value exactly as they wrote it.
+    text = "[global]\nextra-index-url = 60"
+    lines = add_mirror(text, URL, "extra").text.splitlines(keepends=True)
+    edited = "".join([*lines[:3], "retries = 9\n", *lines[3:]])
+    assert _pip_read_like_pip(edited)["global"]["retries"] == f"9\n{URL}"
+    removed = remove_mirror(edited).text
+    assert URL not in removed
+    assert _pip_read_like_pip(removed)["global"] == {"extra-index-url": "60", "retries": "9"}
