@@ -22,6 +22,7 @@ MODULES = [
     "tests/property/test_fuzz_names_tags.py",
     "tests/property/test_fuzz_recipes.py",
     "tests/property/test_fuzz_index.py",
+    "tests/property/test_fuzz_config_writers.py",
 ]
 _TEST = re.compile(r"^(tests/\S+::\S+):$")
 _COUNTS = re.compile(r"- (\d+) passing, (\d+) failing, and (\d+) invalid")

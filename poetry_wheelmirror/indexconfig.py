@@ -30,6 +30,7 @@ __all__ = [
     "IndexSetting",
     "is_mirror_url",
     "pip_config_files",
+    "pip_config_target",
     "pip_index_settings",
     "redact_url",
     "truthy",
@@ -92,24 +93,28 @@ def _norm_url(url: str) -> str:
     return urllib.parse.urlunsplit((parts.scheme.lower(), netloc.lower(), path, "", ""))
 
 
-def pip_config_files(
+def _xdg_dirs(environ: Mapping[str, str], var: str) -> list[Path]:
+    """The absolute paths in ``$var`` (platformdirs strips each and skips the others)."""
+    return [Path(d.strip()) for d in environ.get(var, "").split(":") if d.strip().startswith("/")]
+
+
+def _pip_files_by_kind(
     environ: Mapping[str, str],
     *,
     home: Path,
     prefix: Path,
-    system_dirs: Sequence[Path] | None = None,
-    platform: str = sys.platform,
+    system_dirs: Sequence[Path] | None,
+    platform: str,
 ) -> list[tuple[str, Path]]:
-    """The files pip reads, lowest precedence first, as ``(kind, path)`` pairs.
+    """pip's ``get_configuration_files()``: global, user, site, lowest precedence first.
 
-    Follows pip's ``configuration.py``: global (``$XDG_CONFIG_DIRS/pip/pip.conf`` and
-    ``/etc/pip.conf``), user (``~/.pip/pip.conf`` then ``$XDG_CONFIG_HOME/pip/pip.conf``;
-    skipped when ``$PIP_CONFIG_FILE`` names an existing file), site (``sys.prefix``),
-    then ``$PIP_CONFIG_FILE``. ``PIP_CONFIG_FILE=/dev/null`` turns every file off.
+    As pip (``pip/_internal/utils/appdirs.py`` over its platformdirs 4.x) derives them:
+    global is ``<dir>/pip/pip.conf`` for each absolute entry of ``$XDG_CONFIG_DIRS``
+    (default ``/etc/xdg``) then ``/etc/pip.conf``; user is the legacy
+    ``~/.pip/pip.conf`` then ``$XDG_CONFIG_HOME/pip/pip.conf`` (when absolute, else
+    ``~/.config``; macOS: ``~/Library/Application Support/pip`` when that folder exists,
+    else ``~/.config/pip``). Checked against ``pip config debug`` by the tests.
     """
-    env_file = environ.get("PIP_CONFIG_FILE")
-    if env_file == os.devnull:
-        return []
     basename = "pip.ini" if platform == "win32" else "pip.conf"
     files: list[tuple[str, Path]] = []
     if system_dirs is not None:
@@ -120,26 +125,70 @@ def pip_config_files(
         program_data = environ.get("ProgramData", r"C:\ProgramData")
         files.append(("global", Path(program_data) / "pip" / basename))
     else:
-        xdg_dirs = environ.get("XDG_CONFIG_DIRS") or "/etc/xdg"
-        files += [("global", Path(d) / "pip" / basename) for d in xdg_dirs.split(":") if d]
+        xdg_dirs = _xdg_dirs(environ, "XDG_CONFIG_DIRS") or [Path("/etc/xdg")]
+        files += [("global", folder / "pip" / basename) for folder in xdg_dirs]
         files.append(("global", Path("/etc") / basename))
-    if not (env_file and Path(env_file).exists()):
-        files.append(("user", home / ("pip" if platform == "win32" else ".pip") / basename))
-        if platform == "darwin" and (home / "Library/Application Support/pip").is_dir():
-            files.append(("user", home / "Library/Application Support/pip" / basename))
-        elif platform == "win32":
-            appdata = environ.get("APPDATA", str(home / "AppData" / "Roaming"))
-            files.append(("user", Path(appdata) / "pip" / basename))
-        else:
-            xdg_home = environ.get("XDG_CONFIG_HOME") or str(home / ".config")
-            files.append(("user", Path(xdg_home) / "pip" / basename))
+    files.append(("user", home / ("pip" if platform == "win32" else ".pip") / basename))
+    if platform == "darwin":
+        app_support = home / "Library" / "Application Support" / "pip"
+        user_dir = app_support if app_support.is_dir() else home / ".config" / "pip"
+    elif platform == "win32":
+        user_dir = Path(environ.get("APPDATA", str(home / "AppData" / "Roaming"))) / "pip"
+    else:
+        xdg_home = _xdg_dirs(environ, "XDG_CONFIG_HOME")[:1] or [home / ".config"]
+        user_dir = xdg_home[0] / "pip"
+    files.append(("user", user_dir / basename))
     files.append(("site", prefix / basename))
+    return files
+
+
+def pip_config_files(
+    environ: Mapping[str, str],
+    *,
+    home: Path,
+    prefix: Path,
+    system_dirs: Sequence[Path] | None = None,
+    platform: str = sys.platform,
+) -> list[tuple[str, Path]]:
+    """The files pip reads, lowest precedence first, as ``(kind, path)`` pairs.
+
+    Follows pip's ``configuration.py``: global, user (skipped when ``$PIP_CONFIG_FILE``
+    names an existing file), site (``sys.prefix``), then ``$PIP_CONFIG_FILE``.
+    ``PIP_CONFIG_FILE=/dev/null`` turns every file off.
+    """
+    env_file = environ.get("PIP_CONFIG_FILE")
+    if env_file == os.devnull:
+        return []
+    skip_user = bool(env_file and Path(env_file).exists())
+    files = [
+        (kind, path)
+        for kind, path in _pip_files_by_kind(
+            environ, home=home, prefix=prefix, system_dirs=system_dirs, platform=platform
+        )
+        if not (skip_user and kind == "user")
+    ]
     venv = environ.get("VIRTUAL_ENV")
     if venv and Path(venv).resolve() != prefix.resolve():
-        files.append(("site of $VIRTUAL_ENV", Path(venv) / basename))
+        files.append(("site of $VIRTUAL_ENV", Path(venv) / files[-1][1].name))
     if env_file:
         files.append(("PIP_CONFIG_FILE", Path(env_file)))
     return files
+
+
+def pip_config_target(
+    kind: str,
+    environ: Mapping[str, str],
+    *,
+    home: Path,
+    prefix: Path,
+    platform: str = sys.platform,
+) -> Path:
+    """The file ``pip config --<kind> set`` edits (*kind*: global, user or site): the
+    last, highest-precedence file of that kind."""
+    files = _pip_files_by_kind(
+        environ, home=home, prefix=prefix, system_dirs=None, platform=platform
+    )
+    return [path for k, path in files if k == kind][-1]
 
 
 def _pip_file_values(path: Path) -> dict[str, str]:

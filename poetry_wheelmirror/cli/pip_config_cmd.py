@@ -38,8 +38,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description=(
             "Add the mirror to a pip configuration file, keeping every other line and "
             "comment, with a backup; running it twice changes nothing, and --remove takes "
-            "out exactly what it added. The default target is the active virtual "
-            "environment ($VIRTUAL_ENV/pip.conf)."
+            "out exactly what it added (and deletes the file if it created it). The result "
+            "is read back the way pip reads it before it is written. The default target is "
+            "the active virtual environment ($VIRTUAL_ENV/pip.conf). File errors (read-only, "
+            "a directory, not UTF-8, not readable by pip): exit status 2, nothing changed."
         ),
     )
     add_mirror_url_option(parser)
@@ -111,6 +113,8 @@ def _run(args: argparse.Namespace) -> int:
     from poetry_wheelmirror.installers.pipconf import option_key
     from poetry_wheelmirror.installers.pipconf import remove_mirror
     from poetry_wheelmirror.installers.pipfiles import config_path
+    from poetry_wheelmirror.installers.pipfiles import decode_config
+    from poetry_wheelmirror.installers.pipfiles import read_config
     from poetry_wheelmirror.installers.pipfiles import write_config
 
     index_url = to_base_url(mirror_url(args.mirror)) + "simple/"
@@ -123,17 +127,20 @@ def _run(args: argparse.Namespace) -> int:
         _env_warnings(args.mode)
         return 0
     path: Path = args.path or config_path(args.target or "venv")
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raw = b""
-    text = raw.decode("utf-8", errors="surrogateescape")
-    change = remove_mirror(text) if args.remove else add_mirror(text, index_url, args.mode)
+    # Read and check the file before anything else: a bad file changes nothing.
+    raw = read_config(path)
+    text = decode_config(raw, path) if raw is not None else ""
+    if args.remove:
+        change = remove_mirror(text)
+    else:
+        change = add_mirror(text, index_url, args.mode, new_file=raw is None)
     if not change.changed:
         state = "has no wheelmirror settings" if args.remove else "is already configured"
         print(f"{path} {state}: nothing changed")
         return 0
-    saved = write_config(path, change.text, backup=not args.no_backup)
+    saved = write_config(
+        path, change.text, backup=not args.no_backup and raw is not None, delete=change.delete_file
+    )
     if args.remove:
         print(f"removed the wheelmirror settings from {path}")
     else:

@@ -25,8 +25,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             "explicit index named 'wheelmirror' plus a [tool.uv.sources] entry for each "
             "dependency the mirror carries, so only those come from the mirror and uv.lock "
             "stays portable. With --routing: the routing index (wheelmirror serve "
-            "--upstream) as uv's default index. Formatting and comments are kept; running "
-            "it twice changes nothing; --remove takes it out."
+            "--upstream) as uv's default index. Only whole blocks of lines fenced by marker "
+            "comments are added (every byte you wrote stays; the result must parse as TOML "
+            "to exactly your settings plus the mirror's, else nothing is written), after a "
+            ".bak copy of the old file. Running it twice changes nothing; --remove takes "
+            "the blocks out, byte for byte. An index named 'wheelmirror' outside the blocks "
+            "is yours: it is never touched, and the command refuses. File errors: exit "
+            "status 2, nothing changed."
         ),
     )
     add_mirror_url_option(parser)
@@ -39,7 +44,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="write ./uv.toml instead of pyproject.toml's [tool.uv] (uv.toml cannot hold "
         "per-package sources: the mirror becomes the first index there)",
     )
-    parser.add_argument("--remove", action="store_true", help="undo what this command added")
+    parser.add_argument(
+        "--remove", action="store_true", help="undo what this command added, byte for byte"
+    )
     parser.add_argument(
         "--project", type=Path, default=Path(), metavar="DIR", help="project folder (default .)"
     )
@@ -47,26 +54,38 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.set_defaults(handler=_run)
 
 
+def _warn(message: str) -> None:
+    print(f"wheelmirror: warning: {message}", file=sys.stderr)
+
+
 def _run(args: argparse.Namespace) -> int:
+    from poetry_wheelmirror.installers.pipfiles import decode_config
+    from poetry_wheelmirror.installers.pipfiles import read_config
     from poetry_wheelmirror.installers.pipfiles import write_config
     from poetry_wheelmirror.installers.uvconf import configure_uv
     from poetry_wheelmirror.installers.uvconf import project_dependencies
     from poetry_wheelmirror.installers.uvconf import remove_uv
 
     project: Path = args.project
-    pyproject = project / "pyproject.toml"
-    target = project / "uv.toml" if args.uv_toml else pyproject
-    if not args.uv_toml and not pyproject.is_file():
+    target = project / ("uv.toml" if args.uv_toml else "pyproject.toml")
+    # Read and check the file before anything else: a bad file changes nothing.
+    raw = read_config(target)
+    if raw is None and not args.uv_toml:
         msg = f"no pyproject.toml in {project.resolve()}: run this in a project, or use --uv-toml"
         raise ConfigError(msg)
-    text = target.read_text(encoding="utf-8") if target.is_file() else ""
+    text = decode_config(raw, target) if raw is not None else ""
     if args.remove:
         change = remove_uv(text, in_pyproject=not args.uv_toml)
+        for note in change.notes:
+            _warn(note)
         if not change.changed:
             print(f"{target} has no wheelmirror settings: nothing changed")
             return 0
-        write_config(target, change.text, backup=False)
-        print(f"removed the wheelmirror index from {target}")
+        saved = write_config(target, change.text, delete=change.delete_file)
+        gone = " (the file it had created is deleted)" if change.delete_file else ""
+        print(f"removed the wheelmirror index from {target}{gone}")
+        if saved is not None:
+            print(f"backup: {saved}")
         return 0
     base = to_base_url(mirror_url(args.mirror))
     index_url = base + "simple/"
@@ -74,8 +93,8 @@ def _run(args: argparse.Namespace) -> int:
     if not args.routing and not args.uv_toml:
         from poetry_wheelmirror.mirror_client import MirrorReader
 
+        deps = project_dependencies(text)
         carried = set(MirrorReader(base, make_client(args)).root().packages)
-        deps = project_dependencies(pyproject.read_text(encoding="utf-8"))
         supported = [name for name in deps if name in carried]
     change = configure_uv(
         text,
@@ -83,13 +102,14 @@ def _run(args: argparse.Namespace) -> int:
         supported=supported,
         routing=args.routing,
         in_pyproject=not args.uv_toml,
+        new_file=raw is None,
     )
     for note in change.notes:
-        print(f"wheelmirror: warning: {note}", file=sys.stderr)
+        _warn(note)
     if not change.changed:
         print(f"{target} is already configured: nothing changed")
         return 0
-    write_config(target, change.text, backup=False)
+    saved = write_config(target, change.text)
     if args.routing:
         print(f"{target}: default index = {index_url} (routing index)")
     elif args.uv_toml:
@@ -102,5 +122,7 @@ def _run(args: argparse.Namespace) -> int:
             "add it to your dependencies (and run this again) or use --routing",
             file=sys.stderr,
         )
+    if saved is not None:
+        print(f"backup: {saved}")
     print("run `uv lock` (or `uv sync`) to use it", file=sys.stderr)
     return 0

@@ -37,13 +37,20 @@ class HashReport:
     skipped: tuple[str, ...] = ()
 
 
+def _continues(line: str) -> bool:
+    """pip's rule (req_file.join_lines): a line ending in a backslash continues on the
+    next one, unless it is a comment line."""
+    body = line.rstrip("\r\n")
+    return body.endswith("\\") and not body.lstrip().startswith("#")
+
+
 def _logical_lines(lines: Sequence[str]) -> list[tuple[int, int]]:
     """(first, last) physical line indexes of each logical line (backslash continuation)."""
     result = []
     i = 0
     while i < len(lines):
         start = i
-        while lines[i].rstrip("\r\n").endswith("\\") and i + 1 < len(lines):
+        while _continues(lines[i]) and i + 1 < len(lines):
             i += 1
         result.append((start, i))
         i += 1
@@ -110,8 +117,9 @@ def add_hashes(text: str, wheels: Mapping[str, Mapping[str, Sequence[str]]]) -> 
             skipped.append(f"{name}=={version}")
             continue
         indent = "    "
-        ending = lines[last][len(tail) :] or nl
-        lines[last] = f"{tail} \\{nl}"
+        ending = lines[last][len(tail) :]  # "" when the file has no final newline: kept
+        # A file may end in a dangling continuation: it already has its backslash.
+        lines[last] = (tail if tail.endswith("\\") else f"{tail} \\") + nl
         new = [f"{indent}--hash=sha256:{h} \\{nl}" for h in missing[:-1]]
         new.append(f"{indent}--hash=sha256:{missing[-1]}{ending}")
         inserts.append((last + 1, new))

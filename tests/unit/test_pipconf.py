@@ -114,6 +114,8 @@ def test_underscore_and_case_spelling_is_the_same_option():
         "[global]\r\ntimeout = 5\r\n",  # CRLF
         "[global]\nextra-index-url = https://a.example/simple/",  # value on the last line
         "\n\n# only comments\n",
+        "[global]",  # found by tests/property: the header is the last line, no newline
+        "[ global ]\r\ntimeout = 5",
     ],
 )
 def test_round_trip_is_byte_exact(text):
@@ -162,7 +164,7 @@ def test_write_is_atomic_keeps_mode_and_backs_up(tmp_path: Path, monkeypatch):
         raise OSError("killed midway")
 
     monkeypatch.setattr(os, "replace", boom)
-    with pytest.raises(OSError, match="killed midway"):
+    with pytest.raises(ConfigError, match="killed midway"):
         write_config(conf, "[global]\n")
     assert conf.read_text() == REALISTIC  # the user's file is intact
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
@@ -218,3 +220,169 @@ def test_cli_file_round_trip(tmp_path: Path, capsys):
     assert "nothing changed" in capsys.readouterr().out
     assert main(["pip-config", "--file", str(conf), "--remove"]) == 0
     assert conf.read_text() == REALISTIC
+
+
+# -- issue 12 ----------------------------------------------------------------------------
+
+
+def _pip_read_like_pip(text: str) -> configparser.RawConfigParser:
+    # pip opens the file in text mode (universal newlines) and reads it with RawConfigParser.
+    import io
+
+    parser = configparser.RawConfigParser()
+    parser.read_file(io.StringIO(text, newline=None))
+    return parser
+
+
+@pytest.mark.parametrize("mode", ["extra", "routing"])
+def test_issue12_spaced_section_name_is_another_section_for_pip(mode):
+    text = "[ global ]\ntimeout = 5\n"
+    change = add_mirror(text, URL, mode)  # type: ignore[arg-type]
+    parsed = _pip_read_like_pip(change.text)
+    key = "extra-index-url" if mode == "extra" else "index-url"
+    assert parsed["global"][key] == URL  # pip reads [global], not "[ global ]"
+    assert dict(parsed[" global "]) == {"timeout": "5"}
+    assert remove_mirror(change.text).text == text
+
+
+def test_issue12_a_line_added_right_after_the_marker_survives_remove():
+    change = add_mirror("[global]\ntimeout = 5\n", URL, "extra")
+    lines = change.text.splitlines(keepends=True)
+    at = next(i for i, line in enumerate(lines) if line.startswith(ADDED_MARK)) + 1
+    edited = "".join([*lines[:at], "retries = 9\n", *lines[at:]])
+    removed = remove_mirror(edited).text
+    assert URL not in removed
+    assert _pip_read_like_pip(removed)["global"]["retries"] == "9"
+
+
+def _cli(*args: str) -> int:
+    return main(["pip-config", *args, "--mirror", "http://127.0.0.1:8000/"])
+
+
+def test_issue12_read_only_pip_conf_is_refused(tmp_path: Path, capsys):
+    conf = tmp_path / "pip.conf"
+    conf.write_text("[global]\ntimeout = 5\n")
+    conf.chmod(0o444)
+    assert _cli("--file", str(conf)) == 2
+    err = capsys.readouterr().err
+    assert "read-only" in err
+    assert len(err.strip().splitlines()) == 1
+    assert conf.read_text() == "[global]\ntimeout = 5\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pip.conf"]
+
+
+def test_issue12_a_pre_existing_empty_pip_conf_is_kept_by_remove(tmp_path: Path):
+    conf = tmp_path / "pip.conf"
+    conf.write_bytes(b"")
+    assert _cli("--file", str(conf), "--no-backup") == 0
+    assert main(["pip-config", "--file", str(conf), "--remove", "--no-backup"]) == 0
+    assert conf.read_bytes() == b""
+    created = tmp_path / "new" / "pip.conf"
+    assert _cli("--file", str(created)) == 0
+    assert main(["pip-config", "--file", str(created), "--remove"]) == 0
+    assert not created.exists()  # the file pip-config created is deleted again
+
+
+@pytest.mark.parametrize(
+    ("make", "expect"),
+    [
+        (lambda p: p.mkdir(), "is a directory"),
+        (lambda p: p.write_bytes(b"[global]\ntimeout = \xff\n"), "not UTF-8"),
+        (lambda p: p.write_text("[global\ntimeout = 5\n"), "not a valid pip configuration"),
+        (lambda p: p.write_text("[global]\na = 1\na = 2\n"), "not a valid pip configuration"),
+    ],
+)
+@pytest.mark.parametrize("remove", [False, True])
+def test_issue12_file_errors_are_one_line_and_change_nothing(
+    tmp_path: Path, capsys, make, expect, remove
+):
+    conf = tmp_path / "pip.conf"
+    make(conf)
+    before = sorted((p.name, p.is_dir() or p.read_bytes()) for p in tmp_path.iterdir())
+    args = ["pip-config", "--file", str(conf)] + (
+        ["--remove"] if remove else ["--mirror", "http://h:1/"]
+    )
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert expect in err
+    assert len(err.strip().splitlines()) == 1, err
+    assert sorted((p.name, p.is_dir() or p.read_bytes()) for p in tmp_path.iterdir()) == before
+
+
+def test_issue12_parent_is_a_file_is_one_line(tmp_path: Path, capsys):
+    (tmp_path / "f").write_text("x")
+    assert _cli("--file", str(tmp_path / "f" / "pip.conf")) == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def test_issue12_remove_refuses_when_it_would_change_a_users_setting():
+    change = add_mirror("[global]\ntimeout = 5\n", URL, "extra")
+    # The user continued *our* value with their own index: removing our line would turn
+    # theirs into a stray option; refuse, say so in one line, keep the file.
+    edited = change.text.replace(
+        f"extra-index-url = {URL}\n",
+        f"extra-index-url = {URL}\n    https://theirs.example/simple/\n",
+    )
+    with pytest.raises(ConfigError, match="change how pip reads your own settings"):
+        remove_mirror(edited)
+    with pytest.raises(ConfigError, match="change how pip reads your own settings"):
+        add_mirror(edited, URL, "extra")
+
+
+# Files written by pip-config before issue 12 (markers without the URL): exactly what
+# the previous version wrote for each original text.
+_MARK = "# wheelmirror: added the next line (undo: wheelmirror pip-config --remove)"
+LEGACY = [
+    ("[global]\ntimeout = 5\n", f"[global]\n{_MARK}\nextra-index-url = {URL}\ntimeout = 5\n"),
+    ("", f"{_MARK}\n[global]\n{_MARK}\nextra-index-url = {URL}\n"),
+    (
+        "[global]\nindex-url = https://corp.example/simple/\n",
+        f"[global]\n{_MARK}\nindex-url = {URL}\n"
+        "#wheelmirror-disabled# index-url = https://corp.example/simple/\n",
+    ),
+    (
+        "[global]\nextra-index-url = https://a.example/simple/",
+        "[global]\nextra-index-url = https://a.example/simple/\n"
+        f"    {_MARK} [no newline at end of file before]\n    {URL}\n",
+    ),
+]
+
+
+@pytest.mark.parametrize(("original", "written"), LEGACY)
+def test_files_from_the_previous_version_are_still_undone(original, written):
+    assert remove_mirror(written).text == original
+    # A re-run after the upgrade rewrites the markers (with the URL); still undone exactly.
+    again = add_mirror(written, URL, "extra" if "extra-index" in written else "routing")
+    assert remove_mirror(again.text).text == original
+
+
+def test_issue12_an_unreadable_file_is_one_line(capsys):
+    # Root reads anything, so permission denied cannot be staged here; /proc/self/mem
+    # gives a real read error (EIO) through the same path.
+    assert _cli("--file", "/proc/self/mem") == 2
+    err = capsys.readouterr().err
+    assert err.startswith("wheelmirror: error: cannot read /proc/self/mem:")
+    assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("url", ["http://[::1]:8000/simple/", "http://[::1]:8000/x]/simple/"])
+def test_ipv6_mirror_urls_round_trip(url):
+    for text in ("", "[global]\nextra-index-url = https://a.example/simple/\n"):
+        change = add_mirror(text, url, "extra", new_file=not text)
+        assert _values(_pip_read(change.text)["global"]["extra-index-url"])[-1] == url
+        assert not add_mirror(change.text, url, "extra").changed
+        removed = remove_mirror(change.text)
+        assert removed.text == text
+        assert removed.delete_file == (not text)
+
+
+def test_a_user_option_inserted_after_our_continuation_marker_is_kept_by_remove():
+    # Found by tests/property (ci-long): the user's option now owns our URL line as its
+    # continuation; taking our line out leaves their value exactly as they wrote it.
+    text = "[global]\nextra-index-url = 60"
+    lines = add_mirror(text, URL, "extra").text.splitlines(keepends=True)
+    edited = "".join([*lines[:3], "retries = 9\n", *lines[3:]])
+    assert _pip_read_like_pip(edited)["global"]["retries"] == f"9\n{URL}"
+    removed = remove_mirror(edited).text
+    assert URL not in removed
+    assert _pip_read_like_pip(removed)["global"] == {"extra-index-url": "60", "retries": "9"}
