@@ -10,7 +10,9 @@ from pathlib import Path
 __all__ = [
     "is_loopback_host",
     "join_url",
+    "link_problem",
     "path_to_url",
+    "redact_url",
     "to_base_url",
     "url_scheme_problem",
     "url_to_path",
@@ -59,6 +61,48 @@ def url_scheme_problem(url: str) -> str | None:
     if not scheme:
         return f"not an absolute URL: {url}"
     return f"unsupported URL scheme {scheme!r}: {url}"
+
+
+def link_problem(document_url: str, url: str) -> str | None:
+    """Why a document at *document_url* may not lead to the absolute *url*, or None.
+
+    The scheme rule above, plus: a ``file:`` URL only from a document that is itself a
+    local file (a mirror given as a local path or ``file:`` URL). A remote server must
+    not make a client read local files, whether by a redirect or by a link in a document
+    or page (``file:///dev/zero``, a FIFO, a private file).
+
+    >>> link_problem("https://h/m/manifest.json", "file:///etc/passwd")
+    'a remote document may not name a local file (only a local mirror may): file:///etc/passwd'
+    >>> link_problem("file:///srv/m/manifest.json", "file:///srv/m/files/a.whl") is None
+    True
+    """
+    problem = url_scheme_problem(url)
+    if problem:
+        return problem
+    if url[:5].lower() == "file:" and document_url[:5].lower() != "file:":
+        return f"a remote document may not name a local file (only a local mirror may): {url}"
+    return None
+
+
+def redact_url(url: str) -> str:
+    """*url* without the password of its userinfo, for messages and logs.
+
+    >>> redact_url("https://user:token@host/simple/")
+    'https://user:***@host/simple/'
+    >>> redact_url("https://token@host/x")
+    'https://***@host/x'
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    authority, slash, tail = rest.partition("/")
+    userinfo, at, host = authority.rpartition("@")
+    if not at:
+        return url
+    user, colon, _secret = userinfo.partition(":")
+    # A lone userinfo is usually a token (https://TOKEN@host): hide it too.
+    shown = f"{user}:***" if colon else "***"
+    return f"{scheme}://{shown}@{host}{slash}{tail}"
 
 
 def join_url(base: str, ref: str) -> str:

@@ -93,3 +93,41 @@ def test_help_for_each_level() -> None:
         result = run_wheelmirror(*args, "--help")
         assert result.returncode == 0
         assert "usage: wheelmirror" in result.stdout
+
+
+def _local_mirror_with_wheel_at(tmp_path: Path, wheel_url: str, size: int = 0) -> Path:
+    import hashlib
+    import json
+
+    from devtools.faulty_server import mirror_docs
+
+    docs = mirror_docs()
+    doc = json.loads(docs.files["packages/demo.json"])
+    doc["versions"]["1.0"]["wheels"][0].update(url=wheel_url, size=size)
+    body = json.dumps(doc).encode()
+    root = json.loads(docs.files["manifest.json"])
+    root["packages"]["demo"]["sha256"] = hashlib.sha256(body).hexdigest()
+    mirror = tmp_path / "mirror"
+    (mirror / "packages").mkdir(parents=True)
+    (mirror / "packages" / "demo.json").write_bytes(body)
+    (mirror / "manifest.json").write_text(json.dumps(root))
+    return mirror
+
+
+def test_files_option_refuses_a_fifo_without_hanging(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "demo-1.0-py3-none-any.whl"
+    os.mkfifo(fifo)
+    mirror = _local_mirror_with_wheel_at(tmp_path, fifo.as_uri())
+    result = run_wheelmirror("manifest", "check", str(mirror), "--files", timeout=20)
+    assert result.returncode == 4, result.stderr
+    assert "not a regular file" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_files_option_refuses_a_device(tmp_path: Path) -> None:
+    mirror = _local_mirror_with_wheel_at(tmp_path, "file:///dev/zero")
+    result = run_wheelmirror("manifest", "check", str(mirror), "--files", timeout=20)
+    assert result.returncode == 4, result.stderr
+    assert "not a regular file" in result.stderr
