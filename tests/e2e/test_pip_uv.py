@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from devtools.passthrough import PassthroughIndex
-from poetry_wheelmirror.simple_pages import parse_project_page
+from poetry_wheelmirror.simple_index import parse_project_page
 from tests.e2e.pipuv_mirror import MS_TAG
 from tests.e2e.pipuv_mirror import REPO
 from tests.e2e.pipuv_mirror import ServedMirror
@@ -158,7 +158,7 @@ def test_pip_require_hashes_with_wheelmirror_hashes(
     pypi_hashes = {}
     for name in ("markupsafe", "six"):
         page = parse_project_page(pypi_index.page(name)[1], pypi_index.url + f"{name}/", name)
-        pypi_hashes[name] = {f.filename: dict(f.hashes)["sha256"] for f in page.files}
+        pypi_hashes[name] = {f.filename: f.sha256 for f in page.files}
     requirements = tmp_path / "requirements.txt"
     requirements.write_text(
         'markupsafe==2.0.1 ; python_version >= "3.9" \\\n'

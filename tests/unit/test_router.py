@@ -16,11 +16,11 @@ from poetry_wheelmirror.serve.negotiate import negotiate
 from poetry_wheelmirror.serve.router import RoutingIndex
 from poetry_wheelmirror.serve.upstream import Upstream
 from poetry_wheelmirror.serve.upstream import UpstreamPage
-from poetry_wheelmirror.simple_pages import IndexFile
-from poetry_wheelmirror.simple_pages import ProjectPage
-from poetry_wheelmirror.simple_pages import parse_project_page
-from poetry_wheelmirror.simple_pages import render_html
-from poetry_wheelmirror.simple_pages import render_json
+from poetry_wheelmirror.simple_index import IndexFile
+from poetry_wheelmirror.simple_index import ProjectPage
+from poetry_wheelmirror.simple_index import parse_project_page
+from poetry_wheelmirror.simple_index import render_project_html as render_html
+from poetry_wheelmirror.simple_index import render_project_json as render_json
 from tests.e2e.pipuv_mirror import write_mirror
 
 WHEEL = "demo_pkg-1.0-cp311-cp311-manylinux_2_17_x86_64.whl"
@@ -310,10 +310,11 @@ def test_render_round_trip() -> None:
             IndexFile(
                 filename="x-1.0.tar.gz",
                 url="https://h/x-1.0.tar.gz",
-                hashes=(("sha256", "ab"),),
+                sha256="ab",
                 requires_python="<4,>=3.8",
                 yanked=True,
                 size=10,
+                version="1.0",
             ),
         ),
     )
@@ -323,7 +324,7 @@ def test_render_round_trip() -> None:
     parsed = parse_project_page(render_html(page), "https://h/simple/x/", "x")
     assert parsed.files[0].requires_python == "<4,>=3.8"
     assert parsed.files[0].yanked is True
-    assert parsed.files[0].hashes == (("sha256", "ab"),)
+    assert parsed.files[0].sha256 == "ab"
 
 
 def test_a_bug_costs_one_answer_not_the_server(mirror: Path) -> None:
@@ -340,4 +341,129 @@ def test_a_bug_costs_one_answer_not_the_server(mirror: Path) -> None:
     app = RoutingIndex(mirror, upstream)
     assert call(app, "/simple/demo-pkg/")[0] == 500
     broken["on"] = False
+    # Backing off (issue 12): the same answer until the back-off ends, then a new try.
+    assert call(app, "/simple/demo-pkg/")[0] == 500
+    expire_backoff(app)
     assert call(app, "/simple/demo-pkg/")[0] == 200
+
+
+def expire_backoff(app: RoutingIndex) -> None:
+    import dataclasses
+
+    for name, failure in list(app._failures.items()):
+        app._failures[name] = dataclasses.replace(failure, until=0.0)
+    for page in app._pages.values():
+        page.fetched_at = -1e9
+
+
+class CrashingUpstream(FakeUpstream):
+    """An upstream whose pages break the page code (any bug) once *crash* is set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.crash = False
+
+    def fetch(self, name: str, *, revalidate: bool = False) -> UpstreamPage:
+        if self.crash:
+            self.calls += 1
+            raise RecursionError("maximum recursion depth exceeded")
+        return super().fetch(name, revalidate=revalidate)
+
+
+def test_refresh_that_crashes_backs_off_and_serves_the_page_stale(
+    mirror: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    upstream = CrashingUpstream()
+    upstream.ttl = 0.0  # every request finds the page due for a refresh
+    app = RoutingIndex(mirror, upstream)
+    assert call(app, "/simple/demo-pkg/")[1]["x-wheelmirror-upstream"] == "ok"
+    upstream.crash = True
+    upstream.calls = 0
+    answers = [call(app, "/simple/demo-pkg/") for _ in range(50)]
+    assert all(status == 200 for status, _, _ in answers)
+    # the first request started the refresh that crashed; every later one is told
+    assert {h["x-wheelmirror-upstream"] for _, h, _ in answers[1:]} == {"stale"}
+    assert upstream.calls == 1  # backing off, not one fetch per request
+    crashes = [r for r in caplog.records if "demo-pkg" in r.getMessage()]
+    assert len(crashes) == 1, [r.getMessage() for r in crashes]
+
+
+def test_first_build_that_crashes_backs_off(
+    mirror: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    upstream = CrashingUpstream()
+    upstream.crash = True
+    app = RoutingIndex(mirror, upstream)
+    statuses = {call(app, "/simple/demo-pkg/")[0] for _ in range(50)}
+    assert statuses == {500}
+    assert upstream.calls == 1
+    assert len([r for r in caplog.records if "demo-pkg" in r.getMessage()]) == 1
+    upstream.crash = False
+    expire_backoff(app)
+    status, headers, _ = call(app, "/simple/demo-pkg/")
+    assert (status, headers["x-wheelmirror-upstream"]) == (200, "ok")
+
+
+# -- one simple index: the static and the routing index render the same page -------------
+
+UPSTREAM_JSON = json.dumps(
+    {
+        "meta": {"api-version": "1.1"},
+        "name": "demo-pkg",
+        "files": [
+            {
+                "filename": "demo_pkg-1.0.tar.gz",
+                "url": "https://files.example/demo_pkg-1.0.tar.gz",
+                "hashes": {"sha256": "a" * 64},
+                "size": 1234,
+                "requires-python": ">=3.8",
+                "upload-time": "2020-05-01T10:00:00.123456Z",
+                "yanked": False,
+            },
+            {
+                "filename": "demo_pkg-0.9-py3-none-any.whl",
+                "url": "../../files/demo_pkg-0.9-py3-none-any.whl",
+                "hashes": {"sha256": "b" * 64},
+                "size": 99,
+                "yanked": 'broken <"build">',
+                "core-metadata": {"sha256": "c" * 64},
+            },
+        ],
+    }
+).encode()
+
+
+def test_static_and_routing_index_render_the_same_project_page(mirror: Path) -> None:
+    from packaging.utils import canonicalize_name
+
+    from poetry_wheelmirror.manifest import parse_package_document
+    from poetry_wheelmirror.mirror.index import render_index
+    from poetry_wheelmirror.mirror.pypi import parse_simple_json
+
+    class JsonUpstream(FakeUpstream):
+        def fetch(self, name: str, *, revalidate: bool = False) -> UpstreamPage:
+            return UpstreamPage(page=parse_project_page(UPSTREAM_JSON, self.page_url(name), name))
+
+    name = canonicalize_name("demo-pkg")
+    upstream = JsonUpstream()
+    # The static index lists PyPI's files from the snapshot the PyPI reader made of the
+    # same upstream page; the routing index parses that page itself.
+    snapshot = parse_simple_json(UPSTREAM_JSON, name=name, source=upstream.page_url(name))
+    doc = parse_package_document((mirror / "packages" / f"{name}.json").read_bytes())
+    static = render_index({name: (doc, snapshot)})
+    app = RoutingIndex(mirror, upstream)
+    _, _, routed_html = call(app, f"/simple/{name}/")
+    _, _, routed_json = call(app, f"/simple/{name}/", JSON)
+    assert routed_html == static[f"simple/{name}/index.html"]
+    assert routed_json == static[f"simple/{name}/index.json"]
+    data = json.loads(routed_json)
+    assert [f["filename"] for f in data["files"]] == [
+        WHEEL,
+        "demo_pkg-1.0.tar.gz",
+        "demo_pkg-0.9-py3-none-any.whl",
+    ]
+    assert data["meta"] == {"api-version": "1.1"}
+    assert data["versions"] == ["0.9", "1.0"]
+    # and the static-mode router, rendering from the same documents, agrees too
+    _, _, root_html = call(RoutingIndex(mirror, upstream), "/simple/")
+    assert root_html == static["simple/index.html"]
