@@ -292,7 +292,9 @@ class CachedClient:
                 error = f"timed out fetching {current}"
                 response = None
             except requests.exceptions.RequestException as e:
-                error = f"cannot reach {urllib.parse.urlsplit(current).netloc}: {type(e).__name__}"
+                # The host only: a netloc's userinfo is a credential.
+                host = urllib.parse.urlsplit(current).netloc.rpartition("@")[2]
+                error = f"cannot reach {host}: {type(e).__name__}"
                 response = None
             if response is not None:
                 if response.is_redirect and redirects < _MAX_REDIRECTS:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -12,6 +13,7 @@ __all__ = [
     "join_url",
     "link_problem",
     "path_to_url",
+    "redact_text",
     "redact_url",
     "to_base_url",
     "url_scheme_problem",
@@ -84,25 +86,27 @@ def link_problem(document_url: str, url: str) -> str | None:
     return None
 
 
-def redact_url(url: str) -> str:
-    """*url* without the password of its userinfo, for messages and logs.
+# scheme://userinfo@ in any text: the userinfo is a credential (user:token, or a token).
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]+@")
 
-    >>> redact_url("https://user:token@host/simple/")
-    'https://user:***@host/simple/'
-    >>> redact_url("https://token@host/x")
-    'https://***@host/x'
+
+def redact_url(url: str) -> str:
+    """*url* with any user name or password replaced by ``***`` (never print a token).
+
+    >>> redact_url("https://user:tok@host/simple/")
+    'https://***@host/simple/'
     """
-    scheme, sep, rest = url.partition("://")
-    if not sep:
-        return url
-    authority, slash, tail = rest.partition("/")
-    userinfo, at, host = authority.rpartition("@")
-    if not at:
-        return url
-    user, colon, _secret = userinfo.partition(":")
-    # A lone userinfo is usually a token (https://TOKEN@host): hide it too.
-    shown = f"{user}:***" if colon else "***"
-    return f"{scheme}://{shown}@{host}{slash}{tail}"
+    return redact_text(url)
+
+
+def redact_text(text: str) -> str:
+    """*text* with the userinfo of every URL in it replaced by ``***``: for every error,
+    log line and warning that may name a mirror or upstream URL.
+
+    >>> redact_text("cannot reach https://u:t@h/x and http://k@127.0.0.1/")
+    'cannot reach https://***@h/x and http://***@127.0.0.1/'
+    """
+    return _USERINFO.sub(r"\1***@", text) if "@" in text else text
 
 
 def join_url(base: str, ref: str) -> str:

@@ -12,6 +12,7 @@ from poetry_wheelmirror.client import read_local_file
 from poetry_wheelmirror.errors import HashMismatchError
 from poetry_wheelmirror.errors import ManifestError
 from poetry_wheelmirror.mirror_client import MirrorReader
+from poetry_wheelmirror.urls import redact_url
 from poetry_wheelmirror.urls import url_to_path
 
 __all__ = ["register"]
@@ -73,7 +74,8 @@ def _check(args: argparse.Namespace) -> int:
                 if args.files:
                     _check_file(reader.wheel_url(name, wheel), wheel.sha256, wheel.size)
     print(
-        f"ok: {reader.root_url}: {len(root.packages)} package(s), {versions} version(s), "
+        f"ok: {redact_url(reader.root_url)}: {len(root.packages)} package(s), "
+        f"{versions} version(s), "
         f"{wheels} wheel(s)"
     )
     return 0

@@ -131,3 +131,16 @@ def test_files_option_refuses_a_device(tmp_path: Path) -> None:
     result = run_wheelmirror("manifest", "check", str(mirror), "--files", timeout=20)
     assert result.returncode == 4, result.stderr
     assert "not a regular file" in result.stderr
+
+
+def test_credentials_in_the_mirror_url_are_never_printed(served_fixtures: str) -> None:
+    with_token = served_fixtures.replace("http://", "http://user:s3cr3t-token@")
+    ok = run_wheelmirror("manifest", "check", f"{with_token}/good/")
+    assert ok.returncode == 0, ok.stderr
+    assert "ok: http://***@127.0.0.1" in ok.stdout
+    failed = run_wheelmirror("manifest", "check", f"{with_token}/missing/")
+    assert failed.returncode != 0
+    assert "***@127.0.0.1" in failed.stderr
+    for result in (ok, failed):
+        assert "s3cr3t" not in result.stdout + result.stderr
+        assert "user:" not in result.stdout + result.stderr
