@@ -144,3 +144,30 @@ def test_credentials_in_the_mirror_url_are_never_printed(served_fixtures: str) -
     for result in (ok, failed):
         assert "s3cr3t" not in result.stdout + result.stderr
         assert "user:" not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("command", ["check", "select", "serve"])
+def test_deeply_nested_document_is_one_line_not_a_traceback(tmp_path: Path, command: str) -> None:
+    import hashlib
+    import json
+
+    from devtools.faulty_server import mirror_docs
+
+    docs = mirror_docs()
+    body = b'{"schema": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    root = json.loads(docs.files["manifest.json"])
+    root["packages"]["demo"]["sha256"] = hashlib.sha256(body).hexdigest()
+    mirror = tmp_path / "mirror"
+    (mirror / "packages").mkdir(parents=True)
+    (mirror / "packages" / "demo.json").write_bytes(body)
+    (mirror / "manifest.json").write_text(json.dumps(root))
+    args = {
+        "check": ["manifest", "check", str(mirror)],
+        "select": ["select", "demo==1.0", "--mirror", str(mirror)],
+        "serve": ["serve", str(mirror), "--port", "0"],
+    }[command]
+    result = run_wheelmirror(*args, "--cache-dir", str(tmp_path / "cache"), timeout=60)
+    assert result.returncode == 3, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "nested deeper than 64 levels" in result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr

@@ -467,3 +467,89 @@ def test_static_and_routing_index_render_the_same_project_page(mirror: Path) -> 
     # and the static-mode router, rendering from the same documents, agrees too
     _, _, root_html = call(RoutingIndex(mirror, upstream), "/simple/")
     assert root_html == static["simple/index.html"]
+
+
+# -- hostile upstream pages (issue 12) ----------------------------------------------------
+
+
+class PageUpstream(FakeUpstream):
+    """An upstream answering with the given raw page bytes, parsed as the real one does."""
+
+    def __init__(self, body: bytes) -> None:
+        super().__init__()
+        self.body = body
+
+    def fetch(self, name: str, *, revalidate: bool = False) -> UpstreamPage:
+        self.calls += 1
+        return UpstreamPage(page=parse_project_page(self.body, self.page_url(name), name))
+
+
+SDIST_LINK = '<a href="https://files.example/demo_pkg-1.0.tar.gz#sha256=aaaa">ok</a>'
+
+
+@pytest.mark.parametrize(
+    "links",
+    [
+        '<a href="javascript:alert(1)//demo_pkg-0.1.tar.gz#sha256=aaaa">x</a>',
+        '<a href="file:///etc/passwd#sha256=aaaa">demo_pkg-0.2.tar.gz</a>',
+        '<a href="FILE:/etc/demo_pkg-0.3.tar.gz#sha256=aaaa">x</a>',
+        '<base href="file:///etc/"><a href="demo_pkg-0.4.tar.gz#sha256=aaaa">x</a>',
+        '<a href="http://evil.example/demo_pkg-0.5.tar.gz#sha256=aaaa">x</a>',
+        '<a href="https://files.example/demo_pkg-0.6.tar.gz">no hash</a>',
+    ],
+)
+def test_unfetchable_upstream_links_are_not_passed_on(mirror: Path, links: str) -> None:
+    body = f"<html><body>{SDIST_LINK}{links}</body></html>".encode()
+    app = RoutingIndex(mirror, PageUpstream(body))
+    status, _, page = call(app, "/simple/demo-pkg/", JSON)
+    assert status == 200
+    urls = [f["url"] for f in json.loads(page)["files"]]
+    assert urls == [f"../../files/demo-pkg/{WHEEL}", "https://files.example/demo_pkg-1.0.tar.gz"]
+    _, _, html = call(app, "/simple/demo-pkg/")
+    assert b"javascript:" not in html.lower()
+    assert b"file:" not in html.lower()
+
+
+@pytest.mark.parametrize(
+    ("entry", "check"),
+    [
+        ({"requires-python": 5}, lambda f: "requires-python" not in f or f["requires-python"] is None),
+        ({"yanked": "\x1b[31mred\x07"}, lambda f: "\x1b" not in f["yanked"]),
+        ({"size": True}, lambda f: "size" not in f),
+    ],
+)
+def test_odd_upstream_fields_do_not_break_the_page(mirror: Path, entry: dict, check) -> None:  # type: ignore[no-untyped-def, type-arg]
+    item = {
+        "filename": "demo_pkg-1.0.tar.gz",
+        "url": "https://files.example/demo_pkg-1.0.tar.gz",
+        "hashes": {"sha256": "a" * 64},
+        **entry,
+    }
+    body = json.dumps({"meta": {"api-version": "1.0"}, "files": [item]}).encode()
+    app = RoutingIndex(mirror, PageUpstream(body))
+    status, headers, page = call(app, "/simple/demo-pkg/", JSON)
+    assert (status, headers["x-wheelmirror-upstream"]) == (200, "ok")
+    assert check(json.loads(page)["files"][1])
+    status, _, html = call(app, "/simple/demo-pkg/")
+    assert status == 200
+    assert b"\x1b" not in html
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"files": [' + b"[" * 100_000 + b"]" * 100_000 + b"]}",
+        b'{"files": [{"filename": "demo_pkg-1.0.tar.gz", "url": "https://f/x", '
+        b'"hashes": {"sha256": "aa"}, "yanked": "\\ud800"}]}',
+    ],
+    ids=["nested", "lone-surrogate"],
+)
+def test_unusable_upstream_page_is_a_clean_failure(mirror: Path, body: bytes) -> None:
+    upstream = PageUpstream(body)
+    app = RoutingIndex(mirror, upstream)
+    for _ in range(20):
+        status, headers, text = call(app, "/simple/demo-pkg/")
+        assert status == 502
+        assert headers["x-wheelmirror-upstream"] == "unavailable"
+        assert b"not a PEP 691 JSON page" in text
+    assert upstream.calls == 1
