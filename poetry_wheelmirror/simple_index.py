@@ -30,7 +30,6 @@ from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Sequence
 from dataclasses import dataclass
-from dataclasses import replace
 from typing import TYPE_CHECKING
 from typing import Any
 from typing import Final
@@ -165,10 +164,9 @@ def _text(value: object) -> str | None:
     return _CONTROL.sub("\ufffd", value)
 
 
-def _checked(f: IndexFile, page_url: str) -> IndexFile | None:
-    if file_problem(f, page_url):
-        return None
-    return replace(f, version=file_version(f.filename))
+def _absolute(page_url: str, url: str) -> str:
+    # Most links are already absolute https URLs: skip urljoin's parsing for them.
+    return url if url.startswith("https://") else urllib.parse.urljoin(page_url, url)
 
 
 # -- parsing -----------------------------------------------------------------------------
@@ -211,7 +209,7 @@ class _LinkParser(html.parser.HTMLParser):
         href = attrs.get("href")
         if not href:
             return
-        url, _, fragment = urllib.parse.urljoin(self.page_url, href.strip()).partition("#")
+        url, _, fragment = _absolute(self.page_url, href.strip()).partition("#")
         algo, _, digest = fragment.partition("=")
         filename = urllib.parse.unquote(url.rsplit("/", 1)[-1]) or "".join(self._text).strip()
         metadata = attrs.get("data-core-metadata", attrs.get("data-dist-info-metadata")) or ""
@@ -221,6 +219,7 @@ class _LinkParser(html.parser.HTMLParser):
                 filename=filename,
                 url=url,
                 sha256=_sha256_from([(algo, digest)]),
+                version=file_version(filename),
                 requires_python=_text(attrs.get("data-requires-python")) or None,
                 yanked="data-yanked" in attrs,
                 yanked_reason=_text(attrs.get("data-yanked")) or "",
@@ -229,7 +228,7 @@ class _LinkParser(html.parser.HTMLParser):
         )
 
 
-def _json_file(item: object) -> IndexFile | None:
+def _json_file(item: object, page_url: str) -> IndexFile | None:
     if not isinstance(item, dict):
         return None
     filename, url, hashes = item.get("filename"), item.get("url"), item.get("hashes")
@@ -247,8 +246,9 @@ def _json_file(item: object) -> IndexFile | None:
     size = item.get("size")
     return IndexFile(
         filename=filename,
-        url=url,
+        url=_absolute(page_url, url),
         sha256=sha256.lower() if isinstance(sha256, str) else "",
+        version=file_version(filename),
         size=size if type(size) is int and 0 <= size <= MAX_INT else None,
         requires_python=_text(item.get("requires-python")) or None,
         yanked=bool(yanked),
@@ -274,11 +274,7 @@ def parse_project_page(body: bytes, page_url: str, name: str) -> ProjectPage:
         if not isinstance(data, dict) or not isinstance(data.get("files"), list):
             msg = f"{page_url}: not a PEP 691 JSON page (no files list)"
             raise FetchError(msg)
-        parsed = []
-        for item in data["files"]:
-            f = _json_file(item)
-            if f is not None:
-                parsed.append(replace(f, url=urllib.parse.urljoin(page_url, f.url)))
+        parsed = [f for f in (_json_file(item, page_url) for item in data["files"]) if f]
     else:
         parser = _LinkParser(page_url)
         try:
@@ -288,8 +284,7 @@ def parse_project_page(body: bytes, page_url: str, name: str) -> ProjectPage:
             msg = f"{page_url}: not a PEP 503 HTML page"
             raise FetchError(msg) from None
         parsed = parser.files
-    files = (_checked(f, page_url) for f in parsed)
-    return ProjectPage(name=name, files=tuple(f for f in files if f is not None))
+    return ProjectPage(name=name, files=tuple(f for f in parsed if not file_problem(f, page_url)))
 
 
 # -- rendering ---------------------------------------------------------------------------

@@ -38,6 +38,10 @@ def is_loopback_host(host: str | None) -> bool:
         return False
 
 
+# A plain DNS name or IPv4 host (optional port) right after "https://", then a path.
+_PLAIN_HTTPS_HOST = re.compile(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?(/|$)")
+
+
 def url_scheme_problem(url: str) -> str | None:
     """Why *url* may not be used, or None: https anywhere, http only on loopback, file: locally.
 
@@ -46,6 +50,8 @@ def url_scheme_problem(url: str) -> str | None:
     >>> url_scheme_problem("https://example.com/x") is None
     True
     """
+    if url.startswith("https://") and _PLAIN_HTTPS_HOST.match(url, 8):
+        return None  # the common case (every file on a PyPI page), without urlsplit
     try:
         parts = urllib.parse.urlsplit(url)
         host = parts.hostname
