@@ -33,7 +33,7 @@ from poetry_wheelmirror.simple_index import render_project_json
 T = TypeVar("T")
 
 #: Per-document bounds, measured with room for a shared, loaded machine.
-MAX_SECONDS = 0.5
+MAX_SECONDS = 2.0
 MAX_PEAK_BYTES = 32 * 1024 * 1024
 
 

@@ -70,8 +70,9 @@ class MapUpstream(Upstream):
         self.calls: dict[str, int] = dict.fromkeys(bodies, 0)
 
     def fetch(self, name: str, *, revalidate: bool = False) -> UpstreamPage:
-        self.calls[name] += 1
-        return UpstreamPage(page=parse_project_page(self.bodies[name], self.page_url(name), name))
+        self.calls[name] = self.calls.get(name, 0) + 1
+        body = self.bodies.get(name, b'{"files": []}')
+        return UpstreamPage(page=parse_project_page(body, self.page_url(name), name))
 
 
 def _mirror(root: Path) -> Path:
@@ -190,3 +191,44 @@ def test_a_slow_hostile_page_is_parsed_off_the_event_loop(tmp_path: Path) -> Non
     assert statistics.median(latencies) < 0.01, statistics.median(latencies)
     # parsed on the loop, one tick would wait the whole parse; off it, far less
     assert max(stalls) < parse_seconds / 2, (max(stalls), parse_seconds)
+
+
+def test_mirror_reload_happens_off_the_event_loop(tmp_path: Path) -> None:
+    # Reading and checking every package document of a rebuilt mirror (here 400) takes
+    # a while; the loop must keep serving the pages it has meanwhile.
+    from poetry_wheelmirror.serve.mirrordir import load_mirror
+
+    names = tuple(f"p{i}" for i in range(400))
+    docs = mirror_docs(names=(GOOD, *names))
+    root = tmp_path / "mirror"
+    for path, body in docs.files.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_bytes(body)
+    started = time.perf_counter()
+    load_mirror(root)
+    load_seconds = time.perf_counter() - started
+    app = RoutingIndex(root, MapUpstream({GOOD: _page([_file(GOOD)])}), reload_interval=0.0)
+    stalls: list[float] = []
+
+    async def run() -> None:
+        status, _, _ = await _get(app, f"/simple/{GOOD}/")
+        assert status == 200
+
+        async def heartbeat() -> None:
+            while True:
+                before = time.perf_counter()
+                await asyncio.sleep(0.005)
+                stalls.append(time.perf_counter() - before - 0.005)
+
+        beat = asyncio.get_running_loop().create_task(heartbeat())
+        await asyncio.sleep(0.05)
+        manifest = root / "manifest.json"
+        manifest.write_bytes(manifest.read_bytes() + b"\n")  # a "rebuilt" mirror
+        try:
+            status, _, _ = await _get(app, "/simple/p7/")  # waits for the reload
+            assert status == 200
+        finally:
+            beat.cancel()
+
+    asyncio.run(run())
+    assert max(stalls) < load_seconds / 2, (max(stalls), load_seconds)
