@@ -5,26 +5,25 @@ upstream's own files, merged; any other name answers 301 to the upstream's page,
 ``index-url`` can point here without dependency confusion. Without an upstream the app
 serves the mirror directory's static pages (or renders them from the manifest).
 
-Every page is rendered once per (page, format) into ready response bytes and headers;
-a request for a cached page costs a negotiation-table lookup and one ``send``. Upstream
-pages older than the TTL are refreshed in the background while the old page is served
-(stale-while-revalidate), so one slow upstream never stalls a client that has a page.
+Every page is rendered once per (page, format) into ready response bytes and headers
+(serve/responses.py); a request for a cached page costs a negotiation-table lookup and
+one ``send``. Upstream pages older than the TTL are refreshed in the background while
+the old page is served (stale-while-revalidate), so one slow upstream never stalls a
+client that has a page. Fetching, parsing, rendering and mirror reloads run in worker
+threads, never on the event loop; a page that cannot be built backs off (the last good
+page is served flagged stale) instead of being retried on every request.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import gzip
-import hashlib
 import logging
-import mimetypes
 import os
 import time
 from collections.abc import Awaitable
 from collections.abc import Callable
 from collections.abc import MutableMapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import Any
@@ -43,6 +42,13 @@ from poetry_wheelmirror.serve.negotiate import CONTENT_TYPES
 from poetry_wheelmirror.serve.negotiate import Format
 from poetry_wheelmirror.serve.negotiate import negotiate
 from poetry_wheelmirror.serve.negotiate import parse_etags
+from poetry_wheelmirror.serve.responses import FORMATS
+from poetry_wheelmirror.serve.responses import Failure
+from poetry_wheelmirror.serve.responses import Headers
+from poetry_wheelmirror.serve.responses import Page
+from poetry_wheelmirror.serve.responses import content_type
+from poetry_wheelmirror.serve.responses import render_page
+from poetry_wheelmirror.serve.responses import wants_gzip
 from poetry_wheelmirror.simple_index import ProjectPage
 from poetry_wheelmirror.simple_index import merge_files
 from poetry_wheelmirror.simple_index import render_project_html
@@ -61,120 +67,16 @@ Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
-Headers = list[tuple[bytes, bytes]]
 
 #: Says where a routed page's upstream part came from: ``ok``, ``stale`` (cached copy,
 #: upstream unreachable) or ``missing`` (the upstream has no such project).
 UPSTREAM_HEADER: Final = b"x-wheelmirror-upstream"
-_FORMATS: Final[tuple[Format, ...]] = ("json", "html-v1", "html")
 _STATIC_PREFIXES: Final = ("packages", "files")
 _SMALL_FILE: Final = 1024 * 1024
 _CHUNK: Final = 256 * 1024
 _RETRY_AFTER_FAILURE: Final = 10.0
-_PAGE_CACHE_CONTROL: Final = b"max-age=60"
-_GZIP_MIN: Final = 2048
 #: Largest static page or snapshot read from the mirror directory.
 _MAX_STATIC_PAGE: Final = 128 * 1024 * 1024
-
-
-@dataclass(frozen=True)
-class _Failure:
-    """The last failed attempt at a page: when to try again and what to answer until then."""
-
-    until: float
-    count: int
-    status: int
-    body: bytes
-    headers: Headers
-
-
-@dataclass
-class _Variant:
-    body: bytes
-    etag: bytes
-    headers: Headers
-    not_modified: Headers
-
-
-@dataclass
-class _Page:
-    #: (format, gzip) -> ready response; identity variants always exist.
-    variants: dict[tuple[Format, bool], _Variant]
-    fetched_at: float
-    refreshing: bool = False
-
-    def body(self, fmt: Format) -> bytes:
-        return self.variants[fmt, False].body
-
-
-def _variant(body: bytes, fmt: Format, extra: Headers, *, gzipped: bool = False) -> _Variant:
-    tag = hashlib.sha256(body).hexdigest()[:32] + ("-gz" if gzipped else "")
-    etag = f'"{tag}"'.encode()
-    common: Headers = [
-        (b"etag", etag),
-        (b"vary", b"Accept, Accept-Encoding"),
-        (b"cache-control", _PAGE_CACHE_CONTROL),
-        *extra,
-    ]
-    headers: Headers = [
-        (b"content-type", CONTENT_TYPES[fmt].encode()),
-        (b"content-length", str(len(body)).encode()),
-        *([(b"content-encoding", b"gzip")] if gzipped else []),
-        *common,
-    ]
-    return _Variant(body=body, etag=etag, headers=headers, not_modified=common)
-
-
-def _gzip(body: bytes) -> bytes | None:
-    """The gzip form of *body* when it is worth it (pip and uv send Accept-Encoding:
-    gzip; a large project page shrinks ~4x: markupsafe JSON 369 KB -> 95 KB, measured)."""
-    if len(body) < _GZIP_MIN:
-        return None
-    packed = gzip.compress(body, compresslevel=6, mtime=0)  # mtime=0: stable bytes, ETag
-    return packed if len(packed) < len(body) else None
-
-
-def _page(html: bytes, json_body: bytes, extra: Headers, now: float) -> _Page:
-    """Every response variant of a page, rendered once (call it off the event loop)."""
-    variants: dict[tuple[Format, bool], _Variant] = {}
-    html_gz = _gzip(html)
-    json_gz = _gzip(json_body)
-    for fmt in _FORMATS:
-        body, packed = (json_body, json_gz) if fmt == "json" else (html, html_gz)
-        variants[fmt, False] = _variant(body, fmt, extra)
-        if packed is not None:
-            variants[fmt, True] = _variant(packed, fmt, extra, gzipped=True)
-    return _Page(variants=variants, fetched_at=now)
-
-
-def _wants_gzip(header: bytes) -> bool:
-    for part in header.decode("latin-1").split(","):
-        coding, _, params = part.partition(";")
-        if coding.strip().lower() not in ("gzip", "x-gzip", "*"):
-            continue
-        q = 1.0
-        key, _, value = params.partition("=")
-        if key.strip().lower() == "q":
-            try:
-                q = float(value)
-            except ValueError:
-                q = 0.0
-        return q > 0
-    return False
-
-
-def _content_type(path: Path) -> str:
-    suffix = path.suffix
-    if suffix in (".whl", ".metadata") or path.name.endswith(".whl.metadata"):
-        # Wheels are zip archives served as opaque bytes, like PyPI's file host does;
-        # PEP 658 metadata is RFC 822 text.
-        return "application/octet-stream" if suffix == ".whl" else "text/plain; charset=utf-8"
-    if suffix == ".json":
-        return "application/json"
-    if suffix == ".html":
-        return "text/html; charset=utf-8"
-    guessed, _ = mimetypes.guess_type(path.name)
-    return guessed or "application/octet-stream"
 
 
 class RoutingIndex:
@@ -194,14 +96,14 @@ class RoutingIndex:
         self.log_requests = log_requests
         self._mirror: MirrorSnapshot = load_mirror(self.mirror_dir)
         self._checked_at = time.monotonic()
-        self._pages: dict[str, _Page] = {}
-        self._inflight: dict[str, asyncio.Future[_Page]] = {}
+        self._pages: dict[str, Page] = {}
+        self._inflight: dict[str, asyncio.Future[Page]] = {}
         self._accept_cache: dict[bytes, Format | None] = {}
         self._encoding_cache: dict[bytes, bool] = {}
-        self._root_page: _Page | None = None
+        self._root_page: Page | None = None
         self._files: dict[Path, tuple[tuple[int, int], bytes, Headers]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
-        self._failures: dict[str, _Failure] = {}
+        self._failures: dict[str, Failure] = {}
         self._reloading = False
         self._rejected_stamp: tuple[int, int, int] | None = None
 
@@ -304,7 +206,7 @@ class RoutingIndex:
                 inm = value
         gz = self._encoding_cache.get(encoding)
         if gz is None:
-            gz = _wants_gzip(encoding)
+            gz = wants_gzip(encoding)
             if len(self._encoding_cache) < 512:
                 self._encoding_cache[encoding] = gz
         key = accept or b""
@@ -315,12 +217,12 @@ class RoutingIndex:
             self._accept_cache[key] = fmt
         return fmt, gz, inm
 
-    async def _send_page(self, page: _Page, scope: Scope, send: Send, head: bool) -> int:
+    async def _send_page(self, page: Page, scope: Scope, send: Send, head: bool) -> int:
         fmt, gz, inm = self._format(scope)
         if fmt is None:
             body = (
                 b"406 not acceptable: this index serves "
-                + ", ".join(CONTENT_TYPES[f].split(";")[0] for f in _FORMATS).encode()
+                + ", ".join(CONTENT_TYPES[f].split(";")[0] for f in FORMATS).encode()
                 + b"\n"
             )
             return await self._plain(send, 406, body, [(b"vary", b"Accept")], head=head)
@@ -382,7 +284,7 @@ class RoutingIndex:
             self._root_page = await asyncio.to_thread(self._render_root)
         return await self._send_page(self._root_page, scope, send, head)
 
-    def _render_root(self) -> _Page:
+    def _render_root(self) -> Page:
         names = sorted(self._mirror.files)
         html_body, json_body = render_root_html(names), render_root_json(names)
         if self.upstream is None:
@@ -392,7 +294,7 @@ class RoutingIndex:
                 html_body = read_local_file(folder / "index.html", _MAX_STATIC_PAGE)
             with contextlib.suppress(WheelmirrorError):
                 json_body = read_local_file(folder / "index.json", _MAX_STATIC_PAGE)
-        return _page(html_body, json_body, [], 0.0)
+        return render_page(html_body, json_body, [], 0.0)
 
     async def _project(self, raw: str, slash: bool, scope: Scope, send: Send, head: bool) -> int:
         page = self._pages.get(raw)
@@ -421,7 +323,7 @@ class RoutingIndex:
         self._recovered(name)
         return await self._send_page(page, scope, send, head)
 
-    def _record_failure(self, name: str, error: BaseException) -> _Failure:
+    def _record_failure(self, name: str, error: BaseException) -> Failure:
         """Remember that *name*'s page could not be built: back off (doubling up to the
         TTL) and log once per run of failures, not once per request."""
         previous = self._failures.get(name)
@@ -447,7 +349,7 @@ class RoutingIndex:
                     delay,
                     exc_info=error,
                 )
-        failure = _Failure(time.monotonic() + delay, count, status, body, headers)
+        failure = Failure(time.monotonic() + delay, count, status, body, headers)
         self._failures[name] = failure
         return failure
 
@@ -455,7 +357,7 @@ class RoutingIndex:
         if self._failures.pop(name, None) is not None:
             logger.info("upstream page of %s is usable again", name)
 
-    async def _build(self, name: str) -> _Page:
+    async def _build(self, name: str) -> Page:
         """Build a page once even when many requests ask for it at the same moment."""
         future = self._inflight.get(name)
         if future is not None:
@@ -477,7 +379,7 @@ class RoutingIndex:
         self._pages[name] = page
         return page
 
-    async def _render(self, name: str, *, revalidate: bool) -> _Page:
+    async def _render(self, name: str, *, revalidate: bool) -> Page:
         mirror_files = self._mirror.files.get(name, ())
         now = time.monotonic()
         if self.upstream is None:
@@ -486,8 +388,8 @@ class RoutingIndex:
         merged = ProjectPage(name=name, files=merge_files(mirror_files, fetched.page.files))
         state = b"stale" if fetched.stale else b"missing" if fetched.missing else b"ok"
 
-        def build() -> _Page:
-            return _page(
+        def build() -> Page:
+            return render_page(
                 render_project_html(merged),
                 render_project_json(merged),
                 [(UPSTREAM_HEADER, state)],
@@ -501,7 +403,7 @@ class RoutingIndex:
             page.fetched_at = now - self.upstream.ttl + _RETRY_AFTER_FAILURE
         return page
 
-    def _static_page(self, name: str, now: float) -> _Page:
+    def _static_page(self, name: str, now: float) -> Page:
         """The directory's own pages; when it has none, the same pages rendered on the
         fly by the static index (mirror/index.py) from the package document and the
         upstream snapshot, as ``wheelmirror index`` would write them. Read-only: the
@@ -530,9 +432,9 @@ class RoutingIndex:
             files = project_files(key, self._mirror.docs.get(key), snapshot)
             html_body = html_body if html_body is not None else static_html(key, files)
             json_body = json_body if json_body is not None else static_json(key, files)
-        return _page(html_body, json_body, [], now)
+        return render_page(html_body, json_body, [], now)
 
-    def _refresh_later(self, name: str, old: _Page) -> None:
+    def _refresh_later(self, name: str, old: Page) -> None:
         if old.refreshing:
             return
         old.refreshing = True
@@ -549,7 +451,7 @@ class RoutingIndex:
                 failure = self._record_failure(name, e)
                 extra: Headers = [(UPSTREAM_HEADER, b"stale")]
                 page = await asyncio.to_thread(
-                    _page, old.body("html"), old.body("json"), extra, 0.0
+                    render_page, old.body("html"), old.body("json"), extra, 0.0
                 )
                 # Due for a refresh exactly when the back-off ends.
                 page.fetched_at = failure.until - self._ttl()
@@ -577,7 +479,7 @@ class RoutingIndex:
         stamp = (st.st_mtime_ns, st.st_size)
         etag = f'"{st.st_mtime_ns:x}-{st.st_size:x}"'.encode()
         headers: Headers = [
-            (b"content-type", _content_type(path).encode()),
+            (b"content-type", content_type(path).encode()),
             (b"content-length", str(st.st_size).encode()),
             (b"etag", etag),
         ]

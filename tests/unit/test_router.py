@@ -157,7 +157,7 @@ def test_gzip_variant_for_clients_that_accept_it(
 ) -> None:
     import gzip
 
-    monkeypatch.setattr("poetry_wheelmirror.serve.router._GZIP_MIN", 0)  # the demo page is tiny
+    monkeypatch.setattr("poetry_wheelmirror.serve.responses._GZIP_MIN", 0)  # the demo page is tiny
     app = RoutingIndex(mirror, FakeUpstream())
     _, plain_headers, plain = call(app, "/simple/demo-pkg/", JSON)
     status, headers, packed = call(
