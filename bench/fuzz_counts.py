@@ -23,6 +23,8 @@ MODULES = [
     "tests/property/test_fuzz_recipes.py",
     "tests/property/test_fuzz_index.py",
     "tests/property/test_fuzz_config_writers.py",
+    "tests/property/test_hostile_documents.py",
+    "tests/property/test_hostile_router.py",
 ]
 _TEST = re.compile(r"^(tests/\S+::\S+):$")
 _COUNTS = re.compile(r"- (\d+) passing, (\d+) failing, and (\d+) invalid")

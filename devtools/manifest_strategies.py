@@ -69,7 +69,8 @@ platform_tags = st.sampled_from(
     ]
 )
 build_tags = st.none() | st.tuples(st.integers(0, 99), st.text(string.ascii_lowercase, max_size=3))
-safe_text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=20)
+# Control characters (Cc) are refused by the manifest reader (they could reach a terminal).
+safe_text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]), max_size=20)
 relative_urls = st.builds(
     lambda parts: "../files/" + "/".join(parts),
     st.lists(

@@ -30,14 +30,15 @@ from poetry_wheelmirror.manifest import dump_document
 from poetry_wheelmirror.manifest import package_document_json
 from poetry_wheelmirror.manifest import parse_package_document
 from poetry_wheelmirror.manifest import root_manifest_json
-from poetry_wheelmirror.simple_pages import IndexFile
-from poetry_wheelmirror.simple_pages import ProjectPage
-from poetry_wheelmirror.simple_pages import merge_files
-from poetry_wheelmirror.simple_pages import parse_project_page
-from poetry_wheelmirror.simple_pages import render_html
-from poetry_wheelmirror.simple_pages import render_json
-from poetry_wheelmirror.simple_pages import render_root_html
-from poetry_wheelmirror.simple_pages import render_root_json
+from poetry_wheelmirror.simple_index import IndexFile
+from poetry_wheelmirror.simple_index import ProjectPage
+from poetry_wheelmirror.simple_index import file_version
+from poetry_wheelmirror.simple_index import merge_files
+from poetry_wheelmirror.simple_index import parse_project_page
+from poetry_wheelmirror.simple_index import render_project_html as render_html
+from poetry_wheelmirror.simple_index import render_project_json as render_json
+from poetry_wheelmirror.simple_index import render_root_html
+from poetry_wheelmirror.simple_index import render_root_json
 
 __all__ = [
     "MS_TAG",
@@ -106,10 +107,11 @@ def write_mirror(
     mirror_file = IndexFile(
         filename=wheel.filename,
         url=f"../../files/{name}/{wheel.filename}",
-        hashes=(("sha256", wheel.sha256),),
+        sha256=wheel.sha256,
         requires_python=">=3.6",
-        core_metadata=(("sha256", wheel.metadata_sha256 or ""),),
+        metadata_sha256=wheel.metadata_sha256,
         size=wheel.size,
+        version=file_version(wheel.filename),
     )
     upstream: tuple[IndexFile, ...] = ()
     if upstream_page is not None:

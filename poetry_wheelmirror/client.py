@@ -13,6 +13,7 @@ import hashlib
 import http.client
 import json
 import os
+import stat
 import sys
 import tempfile
 import time
@@ -34,7 +35,7 @@ from poetry_wheelmirror.urls import url_to_path
 if TYPE_CHECKING:
     import requests
 
-__all__ = ["CachedClient", "FetchResult", "default_cache_dir"]
+__all__ = ["CachedClient", "FetchResult", "default_cache_dir", "read_local_file"]
 
 USER_AGENT = f"poetry-wheelmirror/{__version__}"
 _RETRY_STATUSES = frozenset({500, 502, 503, 504})
@@ -51,6 +52,41 @@ def default_cache_dir() -> Path:
         return Path.home() / "Library" / "Caches" / "wheelmirror"
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "wheelmirror"
+
+
+def read_local_file(path: Path, max_bytes: int, *, url: str | None = None) -> bytes:
+    """*path*'s bytes when it is a regular file of at most *max_bytes*; FetchError if not.
+
+    Opened non-blocking and checked on the open descriptor: a FIFO would block the
+    open (and every read) past any timeout, ``/dev/zero`` never ends, and a file that
+    grows after the check is still cut at the cap.
+    """
+    shown = url or str(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        msg = f"not found: {path}"
+        raise FetchError(msg) from None
+    except OSError as e:
+        msg = f"cannot read {path}: {e.strerror}"
+        raise FetchError(msg) from None
+    with os.fdopen(fd, "rb") as f:
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                msg = f"{shown} is not a regular file"
+                raise FetchError(msg)
+            if st.st_size > max_bytes:
+                msg = f"{shown} is {st.st_size} bytes, over the {max_bytes}-byte limit"
+                raise FetchError(msg)
+            data = f.read(max_bytes + 1)
+        except OSError as e:
+            msg = f"cannot read {path}: {e.strerror}"
+            raise FetchError(msg) from None
+    if len(data) > max_bytes:
+        msg = f"{shown} grew over the {max_bytes}-byte limit while being read"
+        raise FetchError(msg)
+    return data
 
 
 @dataclass(frozen=True)
@@ -202,19 +238,7 @@ class CachedClient:
             raise FetchError(problem)
 
     def _read_file(self, url: str, max_bytes: int) -> bytes:
-        path = url_to_path(url)
-        try:
-            size = path.stat().st_size
-            if size > max_bytes:
-                msg = f"{url} is {size} bytes, over the {max_bytes}-byte limit"
-                raise FetchError(msg)
-            return path.read_bytes()
-        except FileNotFoundError:
-            msg = f"not found: {path}"
-            raise FetchError(msg) from None
-        except OSError as e:
-            msg = f"cannot read {path}: {e.strerror}"
-            raise FetchError(msg) from None
+        return read_local_file(url_to_path(url), max_bytes, url=url)
 
     def _open(self, url: str, headers: dict[str, str]) -> requests.Response:
         """Open *url* following redirects by hand (each hop must pass the scheme rule),
@@ -239,7 +263,9 @@ class CachedClient:
                 error = f"timed out fetching {current}"
                 response = None
             except requests.exceptions.RequestException as e:
-                error = f"cannot reach {urllib.parse.urlsplit(current).netloc}: {type(e).__name__}"
+                # The host only: a netloc's userinfo is a credential.
+                host = urllib.parse.urlsplit(current).netloc.rpartition("@")[2]
+                error = f"cannot reach {host}: {type(e).__name__}"
                 response = None
             if response is not None:
                 if response.is_redirect and redirects < _MAX_REDIRECTS:

@@ -17,9 +17,17 @@ __all__ = [
 
 
 class WheelmirrorError(Exception):
-    """Base of every error this project raises on purpose; the message is one line."""
+    """Base of every error this project raises on purpose; the message is one line.
+
+    Credentials in any URL the message names (``https://user:token@host/``) are replaced
+    by ``***`` here, once for every error, log line and warning built from one."""
 
     exit_code = 1
+
+    def __init__(self, *args: object) -> None:
+        from poetry_wheelmirror.urls import redact_text
+
+        super().__init__(*(redact_text(a) if isinstance(a, str) else a for a in args))
 
 
 class ManifestError(WheelmirrorError):

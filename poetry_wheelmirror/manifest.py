@@ -29,8 +29,11 @@ from packaging.version import InvalidVersion
 from packaging.version import Version
 
 from poetry_wheelmirror.errors import ManifestError
+from poetry_wheelmirror.jsonload import JsonDocumentError
+from poetry_wheelmirror.jsonload import load_json
 from poetry_wheelmirror.names import filename_problem
 from poetry_wheelmirror.names import valid_project_name
+from poetry_wheelmirror.names import wheel_filename_problem
 from poetry_wheelmirror.urls import url_scheme_problem
 
 __all__ = [
@@ -60,6 +63,11 @@ SCHEMA_VERSION: Final = "1.0"
 ROOT_MANIFEST_PATH: Final = "manifest.json"
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+#: C0 and C1 control characters: a string holding one could rewrite a terminal
+#: (``select -v`` prints manifest text) or split a one-line message.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+#: A URL scheme (RFC 3986): anything that has one is absolute, never a relative path.
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 
 
 def package_document_path(name: NormalizedName) -> str:
@@ -193,7 +201,11 @@ class _Reader:
     def has(self, key: str) -> bool:
         return key in self.data and self.data[key] is not None
 
-    def get_str(self, key: str, *, optional: bool = False, default: str = "") -> str:
+    def get_str(
+        self, key: str, *, optional: bool = False, default: str = "", checked: bool = False
+    ) -> str:
+        """A string field; *checked*: the caller applies a stricter rule of its own
+        (filenames), otherwise control characters are refused here."""
         if key not in self.data or self.data[key] is None:
             if optional:
                 return default
@@ -201,6 +213,9 @@ class _Reader:
         value = self.data[key]
         if not isinstance(value, str):
             raise self._fail(key, f"expected a string, got {type(value).__name__}")
+        control = None if checked else _CONTROL.search(value)
+        if control:
+            raise self._fail(key, f"control character {control.group()!r} in a string")
         return value
 
     def get_int(self, key: str) -> int:
@@ -229,7 +244,12 @@ class _Reader:
         value = self.get_str(key)
         if not value:
             raise self._fail(key, "empty URL")
-        if "://" in value or value.startswith("file:"):
+        scheme = _SCHEME.match(value)
+        if scheme:
+            # "javascript:x", "FILE:/etc" and "http:host/x" are absolute URLs (with a
+            # scheme), never paths relative to the document.
+            if scheme.group() != scheme.group().lower():
+                raise self._fail(key, f"URL scheme must be lowercase: {value!r}")
             problem = url_scheme_problem(value)
             if problem:
                 raise self._fail(key, problem)
@@ -258,10 +278,9 @@ class _Reader:
 
 def _load_json(data: bytes | str, source: str | None) -> object:
     try:
-        return json.loads(data)
-    except (ValueError, UnicodeDecodeError) as e:
-        msg = f"not valid JSON ({e})"
-        raise ManifestError(msg, source=source) from None
+        return load_json(data)
+    except JsonDocumentError as e:
+        raise ManifestError(str(e), source=source) from None
 
 
 def _check_header(reader: _Reader, schema: str) -> str:
@@ -270,7 +289,7 @@ def _check_header(reader: _Reader, schema: str) -> str:
         raise reader._fail("schema", f"expected {schema!r}, got {found!r}")
     version = reader.get_str("schema_version")
     major = version.split(".", 1)[0]
-    if not re.fullmatch(r"\d+\.\d+", version):
+    if not re.fullmatch(r"[0-9]+\.[0-9]+", version):  # ASCII: \d also takes "\u0661"
         raise reader._fail("schema_version", f"expected MAJOR.MINOR, got {version!r}")
     if int(major) != SCHEMA_MAJOR:
         raise reader._fail(
@@ -309,8 +328,8 @@ def parse_root_manifest(data: bytes | str, *, source: str | None = None) -> Root
 
 
 def _parse_wheel(reader: _Reader, name: NormalizedName, version: Version) -> WheelFile:
-    filename = reader.get_str("filename")
-    problem = filename_problem(filename)
+    filename = reader.get_str("filename", checked=True)
+    problem = filename_problem(filename) or wheel_filename_problem(filename)
     if problem:
         raise reader._fail("filename", problem)
     try:
@@ -363,7 +382,7 @@ def _parse_wheel(reader: _Reader, name: NormalizedName, version: Version) -> Whe
 
 
 def _parse_source(reader: _Reader, name: NormalizedName, version: Version) -> SourceDist:
-    filename = reader.get_str("filename")
+    filename = reader.get_str("filename", checked=True)
     problem = filename_problem(filename)
     if problem:
         raise reader._fail("filename", problem)
@@ -395,6 +414,7 @@ def parse_package_document(
         raise reader._fail("name", f"document is for {name!r}, expected {expected_name!r}")
     versions_obj = reader.get_obj("versions")
     versions: dict[str, VersionEntry] = {}
+    spelled: dict[Version, str] = {}
     for key in sorted(versions_obj.data):
         entry = versions_obj.get_obj(key)
         try:
@@ -402,6 +422,11 @@ def parse_package_document(
         except InvalidVersion:
             msg = f"invalid version {key!r}"
             raise ManifestError(msg, field=f"versions.{_shown(key)}", source=source) from None
+        if parsed_version in spelled:
+            # "1.0" and "1.0.0" are one version: its wheels would be listed twice.
+            msg = f"{spelled[parsed_version]!r} and {key!r} are the same version"
+            raise ManifestError(msg, field=f"versions.{_shown(key)}", source=source)
+        spelled[parsed_version] = key
         wheels = []
         for index, item in enumerate(entry.get_list("wheels")):
             wheel_reader = _Reader(item, f"{entry.path}.wheels[{index}]", source)

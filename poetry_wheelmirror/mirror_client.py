@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from packaging.utils import canonicalize_name
 
+from poetry_wheelmirror.errors import FetchError
 from poetry_wheelmirror.errors import ManifestError
 from poetry_wheelmirror.manifest import ROOT_MANIFEST_PATH
 from poetry_wheelmirror.manifest import PackageDocument
@@ -15,6 +16,7 @@ from poetry_wheelmirror.manifest import WheelFile
 from poetry_wheelmirror.manifest import parse_package_document
 from poetry_wheelmirror.manifest import parse_root_manifest
 from poetry_wheelmirror.urls import join_url
+from poetry_wheelmirror.urls import link_problem
 from poetry_wheelmirror.urls import to_base_url
 
 if TYPE_CHECKING:
@@ -51,10 +53,21 @@ class MirrorReader:
             self._root = parse_root_manifest(result.body, source=self.root_url)
         return self._root
 
+    @staticmethod
+    def _follow(document_url: str, ref: str) -> str:
+        """*ref* resolved against the document naming it; FetchError when a remote
+        document names a local file (or any URL the client may not fetch)."""
+        url = join_url(document_url, ref)
+        problem = link_problem(document_url, url)
+        if problem:
+            msg = f"{document_url}: {problem}"
+            raise FetchError(msg)
+        return url
+
     def package_url(self, name: str) -> str | None:
         """Absolute URL of *name*'s package document, or None when the mirror lacks it."""
         ref = self.root().packages.get(canonicalize_name(name))
-        return None if ref is None else join_url(self.root_url, ref.url)
+        return None if ref is None else self._follow(self.root_url, ref.url)
 
     def package(self, name: str, *, revalidate: bool = False) -> PackageDocument | None:
         """*name*'s package document, verified against the root's sha256; None if unsupported."""
@@ -65,7 +78,7 @@ class MirrorReader:
         if ref is None:
             self._packages[key] = None
             return None
-        url = join_url(self.root_url, ref.url)
+        url = self._follow(self.root_url, ref.url)
         result = self.client.get(url, max_bytes=MAX_PACKAGE_BYTES, revalidate=revalidate)
         digest = hashlib.sha256(result.body).hexdigest()
         if digest != ref.sha256:
@@ -87,4 +100,4 @@ class MirrorReader:
         if doc_url is None:
             msg = f"{name} is not on this mirror"
             raise ManifestError(msg, source=self.root_url)
-        return join_url(doc_url, wheel.url)
+        return self._follow(doc_url, wheel.url)

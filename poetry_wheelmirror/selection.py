@@ -24,6 +24,7 @@ from packaging.version import Version
 
 from poetry_wheelmirror.errors import ConfigError
 from poetry_wheelmirror.errors import NoCompatibleWheelError
+from poetry_wheelmirror.names import wheel_filename_problem
 
 if TYPE_CHECKING:
     from poetry_wheelmirror.manifest import WheelFile
@@ -146,6 +147,11 @@ def rank_wheels(
     python = Version(python_version) if python_version else None
     candidates = []
     for wheel in wheels:
+        problem = wheel_filename_problem(wheel.filename)
+        if problem:
+            # Checked before parsing: packaging expands every tag combination.
+            candidates.append(Candidate(wheel, None, problem))
+            continue
         wheel_tags = parse_wheel_filename(wheel.filename)[3]
         ranks = [priority[t] for t in wheel_tags if t in priority]
         if not ranks:

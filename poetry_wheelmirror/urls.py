@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -12,7 +13,10 @@ __all__ = [
     "PYPI_SIMPLE",
     "is_loopback_host",
     "join_url",
+    "link_problem",
     "path_to_url",
+    "redact_text",
+    "redact_url",
     "to_base_url",
     "url_scheme_problem",
     "url_to_path",
@@ -39,6 +43,10 @@ def is_loopback_host(host: str | None) -> bool:
         return False
 
 
+# A plain DNS name or IPv4 host (optional port) right after "https://", then a path.
+_PLAIN_HTTPS_HOST = re.compile(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?(/|$)")
+
+
 def url_scheme_problem(url: str) -> str | None:
     """Why *url* may not be used, or None: https anywhere, http only on loopback, file: locally.
 
@@ -47,6 +55,8 @@ def url_scheme_problem(url: str) -> str | None:
     >>> url_scheme_problem("https://example.com/x") is None
     True
     """
+    if url.startswith("https://") and _PLAIN_HTTPS_HOST.match(url, 8):
+        return None  # the common case (every file on a PyPI page), without urlsplit
     try:
         parts = urllib.parse.urlsplit(url)
         host = parts.hostname
@@ -64,6 +74,50 @@ def url_scheme_problem(url: str) -> str | None:
     if not scheme:
         return f"not an absolute URL: {url}"
     return f"unsupported URL scheme {scheme!r}: {url}"
+
+
+def link_problem(document_url: str, url: str) -> str | None:
+    """Why a document at *document_url* may not lead to the absolute *url*, or None.
+
+    The scheme rule above, plus: a ``file:`` URL only from a document that is itself a
+    local file (a mirror given as a local path or ``file:`` URL). A remote server must
+    not make a client read local files, whether by a redirect or by a link in a document
+    or page (``file:///dev/zero``, a FIFO, a private file).
+
+    >>> link_problem("https://h/m/manifest.json", "file:///etc/passwd")
+    'a remote document may not name a local file (only a local mirror may): file:///etc/passwd'
+    >>> link_problem("file:///srv/m/manifest.json", "file:///srv/m/files/a.whl") is None
+    True
+    """
+    problem = url_scheme_problem(url)
+    if problem:
+        return problem
+    if url[:5].lower() == "file:" and document_url[:5].lower() != "file:":
+        return f"a remote document may not name a local file (only a local mirror may): {url}"
+    return None
+
+
+# scheme://userinfo@ in any text: the userinfo is a credential (user:token, or a token).
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]+@")
+
+
+def redact_url(url: str) -> str:
+    """*url* with any user name or password replaced by ``***`` (never print a token).
+
+    >>> redact_url("https://user:tok@host/simple/")
+    'https://***@host/simple/'
+    """
+    return redact_text(url)
+
+
+def redact_text(text: str) -> str:
+    """*text* with the userinfo of every URL in it replaced by ``***``: for every error,
+    log line and warning that may name a mirror or upstream URL.
+
+    >>> redact_text("cannot reach https://u:t@h/x and http://k@127.0.0.1/")
+    'cannot reach https://***@h/x and http://***@127.0.0.1/'
+    """
+    return _USERINFO.sub(r"\1***@", text) if "@" in text else text
 
 
 def join_url(base: str, ref: str) -> str:

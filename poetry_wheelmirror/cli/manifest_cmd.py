@@ -8,9 +8,11 @@ from pathlib import Path
 
 from poetry_wheelmirror.cli.common import add_client_options
 from poetry_wheelmirror.cli.common import make_client
+from poetry_wheelmirror.client import read_local_file
 from poetry_wheelmirror.errors import HashMismatchError
 from poetry_wheelmirror.errors import ManifestError
 from poetry_wheelmirror.mirror_client import MirrorReader
+from poetry_wheelmirror.urls import redact_url
 from poetry_wheelmirror.urls import url_to_path
 
 __all__ = ["register"]
@@ -72,7 +74,8 @@ def _check(args: argparse.Namespace) -> int:
                 if args.files:
                     _check_file(reader.wheel_url(name, wheel), wheel.sha256, wheel.size)
     print(
-        f"ok: {reader.root_url}: {len(root.packages)} package(s), {versions} version(s), "
+        f"ok: {redact_url(reader.root_url)}: {len(root.packages)} package(s), "
+        f"{versions} version(s), "
         f"{wheels} wheel(s)"
     )
     return 0
@@ -83,13 +86,15 @@ def _check_file(url: str, sha256: str, size: int) -> None:
         return
     path = url_to_path(url)
     try:
-        data = path.read_bytes()
+        found = path.stat().st_size
     except OSError:
         msg = f"listed wheel is missing: {path}"
         raise ManifestError(msg) from None
-    if len(data) != size:
-        msg = f"{path}: size {len(data)} does not match the manifest's {size}"
+    if found != size:
+        msg = f"{path}: size {found} does not match the manifest's {size}"
         raise HashMismatchError(msg)
+    # Regular files only (not /dev/zero, not a FIFO), never more than the listed size.
+    data = read_local_file(path, size)
     if hashlib.sha256(data).hexdigest() != sha256:
         msg = f"{path}: sha256 does not match the manifest"
         raise HashMismatchError(msg)

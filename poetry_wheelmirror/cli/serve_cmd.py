@@ -59,6 +59,7 @@ def _serve(args: argparse.Namespace) -> int:
     from poetry_wheelmirror.serve.router import RoutingIndex
     from poetry_wheelmirror.serve.server import serve
     from poetry_wheelmirror.serve.upstream import Upstream
+    from poetry_wheelmirror.urls import redact_url
 
     directory: Path = args.directory
     if not directory.is_dir():
@@ -85,7 +86,8 @@ def _serve(args: argparse.Namespace) -> int:
     def ready(port: int) -> None:
         host = f"[{args.host}]" if ":" in args.host else args.host
         url = f"http://{host}:{port}/"
-        mode = f"routing index, upstream {upstream.url}" if upstream else "static index"
+        shown = redact_url(upstream.url) if upstream else ""
+        mode = f"routing index, upstream {shown}" if upstream else "static index"
         print(f"Serving {directory} at {url} ({mode}); index: {url}simple/", flush=True)
 
     serve(app, args.host, args.port, ready)

@@ -10,23 +10,24 @@ yanked, core-metadata). The same data, reduced to those fields, is stored in a m
 
 from __future__ import annotations
 
-import functools
-import json
 from collections.abc import Iterable
-from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import Any
 from typing import Final
 
-from packaging.utils import InvalidSdistFilename
 from packaging.utils import NormalizedName
 from packaging.utils import canonicalize_name
-from packaging.utils import parse_sdist_filename
-from packaging.version import InvalidVersion
 from packaging.version import Version
 
 from poetry_wheelmirror.errors import FetchError
+from poetry_wheelmirror.jsonload import JsonDocumentError
+from poetry_wheelmirror.jsonload import load_json
+from poetry_wheelmirror.names import filename_version
+from poetry_wheelmirror.simple_index import IndexFile
+from poetry_wheelmirror.simple_index import file_problem
+from poetry_wheelmirror.simple_index import parse_project_page
 from poetry_wheelmirror.urls import PYPI_SIMPLE
 
 if TYPE_CHECKING:
@@ -75,30 +76,15 @@ class UpstreamFile:
 
     def version(self) -> Version | None:
         """The file's version from its name, or None for names packaging cannot parse."""
-        return _file_version(self.filename)
+        return filename_version(self.filename)
 
 
-@functools.lru_cache(maxsize=65536)
-def _version(text: str) -> Version | None:
-    try:
-        return Version(text)
-    except InvalidVersion:
+def _project_of(filename: str) -> NormalizedName | None:
+    """The project a wheel or sdist *filename* belongs to (its first dash-separated field,
+    which both formats escape), normalised; None for other names."""
+    if not filename.endswith((".whl", ".tar.gz", ".zip")) or "-" not in filename:
         return None
-
-
-@functools.lru_cache(maxsize=65536)
-def _file_version(filename: str) -> Version | None:
-    # Planning hundreds of projects parses each name once; a wheel's version is its
-    # second dash-separated field (the wheel spec escapes dashes inside fields).
-    try:
-        if filename.endswith(".whl"):
-            parts = filename.split("-")
-            return _version(parts[1]) if len(parts) in (5, 6) else None
-        if filename.endswith((".tar.gz", ".zip")):
-            return parse_sdist_filename(filename)[1]
-    except (InvalidSdistFilename, InvalidVersion):
-        return None
-    return None
+    return canonicalize_name(filename.split("-", 1)[0])
 
 
 def pick_sdist(files: Iterable[UpstreamFile]) -> UpstreamFile | None:
@@ -116,91 +102,55 @@ class UpstreamProject:
     files: tuple[UpstreamFile, ...]
     source_url: str = ""
 
+    def own_files(self) -> Iterable[UpstreamFile]:
+        """The files that belong to this project by their names: a page for ``evilname``
+        listing ``crcmod-1.7.tar.gz`` must not get crcmod built under that name."""
+        return (f for f in self.files if _project_of(f.filename) == self.name)
+
     def by_version(self) -> dict[Version, list[UpstreamFile]]:
-        """Wheels and sdists grouped by parsed version (other files are left out)."""
+        """This project's wheels and sdists grouped by parsed version (other files are
+        left out)."""
         grouped: dict[Version, list[UpstreamFile]] = {}
-        for item in self.files:
+        for item in self.own_files():
             version = item.version()
             if version is not None:
                 grouped.setdefault(version, []).append(item)
         return grouped
 
     def sdist_for(self, version: str) -> UpstreamFile | None:
-        """The (non-yanked) sdist of *version*, ``.tar.gz`` preferred over ``.zip``."""
+        """The (non-yanked) sdist of *version* of this project, ``.tar.gz`` preferred."""
         wanted = Version(version)
-        return pick_sdist(f for f in self.files if f.is_sdist and f.version() == wanted)
+        return pick_sdist(f for f in self.own_files() if f.is_sdist and f.version() == wanted)
 
     def filenames(self) -> frozenset[str]:
         return frozenset(f.filename for f in self.files)
 
 
-def _metadata_hash(entry: Mapping[str, Any]) -> str | None:
-    # PEP 714 renamed data-dist-info-metadata to core-metadata; read either.
-    for key in ("core-metadata", "data-dist-info-metadata", "dist-info-metadata"):
-        value = entry.get(key)
-        if isinstance(value, dict) and isinstance(value.get("sha256"), str):
-            return str(value["sha256"])
-    return None
-
-
-def _parse_file(entry: object, source: str) -> UpstreamFile | None:
-    if not isinstance(entry, dict):
-        msg = f"{source}: files: expected objects"
-        raise FetchError(msg)
-    hashes = entry.get("hashes")
-    sha256 = hashes.get("sha256") if isinstance(hashes, dict) else None
-    filename, url, size = entry.get("filename"), entry.get("url"), entry.get("size")
-    if not isinstance(filename, str) or not isinstance(url, str):
-        msg = f"{source}: a file entry lacks filename or url"
-        raise FetchError(msg)
-    if not isinstance(sha256, str):
-        return None  # unverifiable: never offered onwards
-    yanked = entry.get("yanked", False)
-    requires_python = entry.get("requires-python")
-    upload_time = entry.get("upload-time")
+def _upstream_file(f: IndexFile) -> UpstreamFile:
     return UpstreamFile(
-        filename=filename,
-        url=url,
-        sha256=sha256,
-        size=size if isinstance(size, int) and not isinstance(size, bool) else 0,
-        requires_python=requires_python if isinstance(requires_python, str) else None,
-        yanked=bool(yanked),
-        yanked_reason=yanked if isinstance(yanked, str) else "",
-        upload_time=upload_time if isinstance(upload_time, str) else None,
-        core_metadata_sha256=_metadata_hash(entry),
+        filename=f.filename,
+        url=f.url,
+        sha256=f.sha256,
+        size=f.size if f.size is not None else 0,
+        requires_python=f.requires_python,
+        yanked=f.yanked,
+        yanked_reason=f.yanked_reason,
+        upload_time=f.upload_time,
+        core_metadata_sha256=f.metadata_sha256,
     )
 
 
 def parse_simple_json(data: bytes, *, name: str, source: str) -> UpstreamProject:
-    """Parse a PEP 691 project page (pure); relative URLs are resolved against *source*."""
-    from poetry_wheelmirror.urls import join_url
-
-    try:
-        page = json.loads(data)
-    except (ValueError, UnicodeDecodeError):
+    """Parse a PEP 691 project page (pure) with simple_index's parser and safety rules:
+    relative URLs are resolved against *source*; files with an unsafe name (the builder
+    saves an sdist under it), no sha256 or a URL the client may not fetch from *source*
+    are left out."""
+    if data.lstrip()[:1] != b"{":
         msg = f"{source}: not a PEP 691 JSON page"
-        raise FetchError(msg) from None
-    if not isinstance(page, dict) or not isinstance(page.get("files"), list):
-        msg = f"{source}: not a PEP 691 JSON page (no files list)"
         raise FetchError(msg)
-    from poetry_wheelmirror.names import filename_problem
-    from poetry_wheelmirror.urls import url_scheme_problem
-
-    files = []
-    for entry in page["files"]:
-        parsed = _parse_file(entry, source)
-        if parsed is not None:
-            if "://" not in parsed.url:
-                parsed = UpstreamFile(**{**parsed.__dict__, "url": join_url(source, parsed.url)})
-            # The builder saves an sdist under its upstream filename, and the index links
-            # the URL onwards: a name like "/tmp/x-1.0.tar.gz" or "../x-1.0.tar.gz" must
-            # not choose where a file is written, nor a remote page point at file: URLs.
-            if filename_problem(parsed.filename) or url_scheme_problem(parsed.url):
-                continue
-            if parsed.url.lower().startswith("file:") and not source.lower().startswith("file:"):
-                continue
-            files.append(parsed)
-    return UpstreamProject(name=canonicalize_name(name), files=tuple(files), source_url=source)
+    page = parse_project_page(data, source, name)
+    files = tuple(_upstream_file(f) for f in page.files)
+    return UpstreamProject(name=canonicalize_name(name), files=files, source_url=source)
 
 
 class PypiClient:
@@ -260,10 +210,17 @@ def upstream_snapshot_json(project: UpstreamProject) -> dict[str, Any]:
     }
 
 
+def _index_file(f: UpstreamFile) -> IndexFile:
+    return IndexFile(filename=f.filename, url=f.url, sha256=f.sha256, size=f.size)
+
+
 def parse_upstream_snapshot(data: bytes, *, source: str) -> UpstreamProject:
     """Read back an ``upstream/<name>.json`` snapshot; FetchError when it is damaged."""
+    # A snapshot read from another site obeys the page rules (no file: links from a
+    # remote site); *source* is a URL, or a path for one read from a local mirror.
+    origin = source if ":" in source.split("/", 1)[0] else Path(source).resolve().as_uri()
     try:
-        doc = json.loads(data)
+        doc = load_json(data)
         if doc.get("schema") != UPSTREAM_SCHEMA:
             raise ValueError(doc.get("schema"))
         files = tuple(
@@ -280,11 +237,15 @@ def parse_upstream_snapshot(data: bytes, *, source: str) -> UpstreamProject:
             )
             for f in doc["files"]
         )
+        files = tuple(f for f in files if not file_problem(_index_file(f), origin))
         return UpstreamProject(
             name=canonicalize_name(str(doc["name"])),
             files=files,
             source_url=str(doc.get("source", "")),
         )
+    except JsonDocumentError as e:
+        msg = f"{source}: not an upstream snapshot ({e})"
+        raise FetchError(msg) from None
     except (ValueError, KeyError, TypeError, AttributeError) as e:
         msg = f"{source}: not an upstream snapshot ({type(e).__name__})"
         raise FetchError(msg) from None

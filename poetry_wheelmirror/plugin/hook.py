@@ -110,6 +110,9 @@ class Hook:
     # -- output -------------------------------------------------------------------------
 
     def warn(self, message: str) -> None:
+        from poetry_wheelmirror.urls import redact_text
+
+        message = redact_text(message)  # settings.url may carry a token
         line = f"<warning>{PREFIX}: warning: {message}</warning>"
         with self.lock:
             if message in self._warned:

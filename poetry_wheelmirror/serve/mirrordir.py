@@ -10,14 +10,16 @@ from __future__ import annotations
 import os
 import urllib.parse
 from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
-
-from packaging.version import Version
 
 from poetry_wheelmirror.client import CachedClient
 from poetry_wheelmirror.manifest import ROOT_MANIFEST_PATH
+from poetry_wheelmirror.manifest import PackageDocument
+from poetry_wheelmirror.manifest import WheelFile
 from poetry_wheelmirror.mirror_client import MirrorReader
-from poetry_wheelmirror.simple_pages import IndexFile
+from poetry_wheelmirror.simple_index import IndexFile
+from poetry_wheelmirror.simple_index import document_files
 from poetry_wheelmirror.urls import path_to_url
 from poetry_wheelmirror.urls import url_to_path
 
@@ -31,6 +33,8 @@ class MirrorSnapshot:
     root: Path
     files: dict[str, tuple[IndexFile, ...]]
     stamp: tuple[int, int, int] | None
+    #: The package documents themselves (verified), for pages rendered on the fly.
+    docs: dict[str, PackageDocument] = field(default_factory=dict)
 
 
 def manifest_stamp(root: Path) -> tuple[int, int, int] | None:
@@ -50,7 +54,8 @@ def _page_url(base_url: str, wheel_url: str) -> str:
 
 
 def load_mirror(root: Path) -> MirrorSnapshot:
-    """Read the mirror at *root*; a directory without a manifest is an empty mirror."""
+    """Read the mirror at *root* through a MirrorReader (read-only, no lock); a
+    directory without a manifest is an empty mirror."""
     root = root.resolve()
     stamp = manifest_stamp(root)
     if stamp is None:
@@ -58,30 +63,22 @@ def load_mirror(root: Path) -> MirrorSnapshot:
     base_url = path_to_url(root)
     reader = MirrorReader(base_url, CachedClient(None))
     result: dict[str, tuple[IndexFile, ...]] = {}
+    docs: dict[str, PackageDocument] = {}
     for name in reader.root().packages:
         doc = reader.package(name)
         if doc is None:
             continue
-        files = []
-        for entry in sorted(doc.versions.values(), key=lambda e: Version(e.version)):
-            for wheel in sorted(entry.wheels, key=lambda w: w.filename):
-                absolute = reader.wheel_url(name, wheel)
-                core: bool | tuple[tuple[str, str], ...] = False
-                if wheel.metadata_sha256:
-                    # Only advertise PEP 658 metadata that can actually be fetched.
-                    local = absolute.startswith("file:")
-                    if not local or url_to_path(absolute + ".metadata").is_file():
-                        core = (("sha256", wheel.metadata_sha256),)
-                files.append(
-                    IndexFile(
-                        filename=wheel.filename,
-                        url=urllib.parse.quote(_page_url(base_url, absolute), safe="/:.+!~-_%"),
-                        hashes=(("sha256", wheel.sha256),),
-                        requires_python=wheel.requires_python,
-                        yanked=(wheel.yanked_reason or True) if wheel.yanked else False,
-                        core_metadata=core,
-                        size=wheel.size,
-                    )
-                )
-        result[name] = tuple(files)
-    return MirrorSnapshot(root=root, files=result, stamp=stamp)
+
+        def url_for(wheel: WheelFile, name: str = name) -> str:
+            absolute = reader.wheel_url(name, wheel)
+            return urllib.parse.quote(_page_url(base_url, absolute), safe="/:.+!~-_%")
+
+        def metadata_available(wheel: WheelFile, name: str = name) -> bool:
+            # Only advertise PEP 658 metadata that can actually be fetched.
+            absolute = reader.wheel_url(name, wheel)
+            local = absolute.startswith("file:")
+            return not local or url_to_path(absolute + ".metadata").is_file()
+
+        docs[name] = doc
+        result[name] = tuple(document_files(doc, url_for, metadata_available))
+    return MirrorSnapshot(root=root, files=result, stamp=stamp, docs=docs)

@@ -5,26 +5,25 @@ upstream's own files, merged; any other name answers 301 to the upstream's page,
 ``index-url`` can point here without dependency confusion. Without an upstream the app
 serves the mirror directory's static pages (or renders them from the manifest).
 
-Every page is rendered once per (page, format) into ready response bytes and headers;
-a request for a cached page costs a negotiation-table lookup and one ``send``. Upstream
-pages older than the TTL are refreshed in the background while the old page is served
-(stale-while-revalidate), so one slow upstream never stalls a client that has a page.
+Every page is rendered once per (page, format) into ready response bytes and headers
+(serve/responses.py); a request for a cached page costs a negotiation-table lookup and
+one ``send``. Upstream pages older than the TTL are refreshed in the background while
+the old page is served (stale-while-revalidate), so one slow upstream never stalls a
+client that has a page. Fetching, parsing, rendering and mirror reloads run in worker
+threads, never on the event loop; a page that cannot be built backs off (the last good
+page is served flagged stale) instead of being retried on every request.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import gzip
-import hashlib
 import logging
-import mimetypes
 import os
 import time
 from collections.abc import Awaitable
 from collections.abc import Callable
 from collections.abc import MutableMapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import Any
@@ -32,6 +31,7 @@ from typing import Final
 
 from packaging.utils import canonicalize_name
 
+from poetry_wheelmirror.client import read_local_file
 from poetry_wheelmirror.errors import WheelmirrorError
 from poetry_wheelmirror.names import filename_problem
 from poetry_wheelmirror.names import valid_project_name
@@ -42,12 +42,19 @@ from poetry_wheelmirror.serve.negotiate import CONTENT_TYPES
 from poetry_wheelmirror.serve.negotiate import Format
 from poetry_wheelmirror.serve.negotiate import negotiate
 from poetry_wheelmirror.serve.negotiate import parse_etags
-from poetry_wheelmirror.simple_pages import ProjectPage
-from poetry_wheelmirror.simple_pages import merge_files
-from poetry_wheelmirror.simple_pages import render_html
-from poetry_wheelmirror.simple_pages import render_json
-from poetry_wheelmirror.simple_pages import render_root_html
-from poetry_wheelmirror.simple_pages import render_root_json
+from poetry_wheelmirror.serve.responses import FORMATS
+from poetry_wheelmirror.serve.responses import Failure
+from poetry_wheelmirror.serve.responses import Headers
+from poetry_wheelmirror.serve.responses import Page
+from poetry_wheelmirror.serve.responses import content_type
+from poetry_wheelmirror.serve.responses import render_page
+from poetry_wheelmirror.serve.responses import wants_gzip
+from poetry_wheelmirror.simple_index import ProjectPage
+from poetry_wheelmirror.simple_index import merge_files
+from poetry_wheelmirror.simple_index import render_project_html
+from poetry_wheelmirror.simple_index import render_project_json
+from poetry_wheelmirror.simple_index import render_root_html
+from poetry_wheelmirror.simple_index import render_root_json
 
 if TYPE_CHECKING:
     from poetry_wheelmirror.serve.upstream import Upstream
@@ -60,107 +67,16 @@ Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
-Headers = list[tuple[bytes, bytes]]
 
 #: Says where a routed page's upstream part came from: ``ok``, ``stale`` (cached copy,
 #: upstream unreachable) or ``missing`` (the upstream has no such project).
 UPSTREAM_HEADER: Final = b"x-wheelmirror-upstream"
-_FORMATS: Final[tuple[Format, ...]] = ("json", "html-v1", "html")
 _STATIC_PREFIXES: Final = ("packages", "files")
 _SMALL_FILE: Final = 1024 * 1024
 _CHUNK: Final = 256 * 1024
 _RETRY_AFTER_FAILURE: Final = 10.0
-_PAGE_CACHE_CONTROL: Final = b"max-age=60"
-_GZIP_MIN: Final = 2048
-
-
-@dataclass
-class _Variant:
-    body: bytes
-    etag: bytes
-    headers: Headers
-    not_modified: Headers
-
-
-@dataclass
-class _Page:
-    #: (format, gzip) -> ready response; identity variants always exist.
-    variants: dict[tuple[Format, bool], _Variant]
-    fetched_at: float
-    refreshing: bool = False
-
-    def body(self, fmt: Format) -> bytes:
-        return self.variants[fmt, False].body
-
-
-def _variant(body: bytes, fmt: Format, extra: Headers, *, gzipped: bool = False) -> _Variant:
-    tag = hashlib.sha256(body).hexdigest()[:32] + ("-gz" if gzipped else "")
-    etag = f'"{tag}"'.encode()
-    common: Headers = [
-        (b"etag", etag),
-        (b"vary", b"Accept, Accept-Encoding"),
-        (b"cache-control", _PAGE_CACHE_CONTROL),
-        *extra,
-    ]
-    headers: Headers = [
-        (b"content-type", CONTENT_TYPES[fmt].encode()),
-        (b"content-length", str(len(body)).encode()),
-        *([(b"content-encoding", b"gzip")] if gzipped else []),
-        *common,
-    ]
-    return _Variant(body=body, etag=etag, headers=headers, not_modified=common)
-
-
-def _gzip(body: bytes) -> bytes | None:
-    """The gzip form of *body* when it is worth it (pip and uv send Accept-Encoding:
-    gzip; a large project page shrinks ~4x: markupsafe JSON 369 KB -> 95 KB, measured)."""
-    if len(body) < _GZIP_MIN:
-        return None
-    packed = gzip.compress(body, compresslevel=6, mtime=0)  # mtime=0: stable bytes, ETag
-    return packed if len(packed) < len(body) else None
-
-
-def _page(html: bytes, json_body: bytes, extra: Headers, now: float) -> _Page:
-    """Every response variant of a page, rendered once (call it off the event loop)."""
-    variants: dict[tuple[Format, bool], _Variant] = {}
-    html_gz = _gzip(html)
-    json_gz = _gzip(json_body)
-    for fmt in _FORMATS:
-        body, packed = (json_body, json_gz) if fmt == "json" else (html, html_gz)
-        variants[fmt, False] = _variant(body, fmt, extra)
-        if packed is not None:
-            variants[fmt, True] = _variant(packed, fmt, extra, gzipped=True)
-    return _Page(variants=variants, fetched_at=now)
-
-
-def _wants_gzip(header: bytes) -> bool:
-    for part in header.decode("latin-1").split(","):
-        coding, _, params = part.partition(";")
-        if coding.strip().lower() not in ("gzip", "x-gzip", "*"):
-            continue
-        q = 1.0
-        key, _, value = params.partition("=")
-        if key.strip().lower() == "q":
-            try:
-                q = float(value)
-            except ValueError:
-                q = 0.0
-        return q > 0
-    return False
-
-
-def _content_type(path: Path) -> str:
-    suffix = path.suffix
-    if suffix in (".whl", ".metadata") or path.name.endswith(".whl.metadata"):
-        # Wheels are zip archives served as opaque bytes, like PyPI's file host does;
-        # PEP 658 metadata is RFC 822 text.
-        return "application/octet-stream" if suffix == ".whl" else "text/plain; charset=utf-8"
-    if suffix == ".json":
-        return "application/json"
-    if suffix == ".html":
-        return "text/html; charset=utf-8"
-    guessed, _ = mimetypes.guess_type(path.name)
-    return guessed or "application/octet-stream"
+#: Largest static page or snapshot read from the mirror directory.
+_MAX_STATIC_PAGE: Final = 128 * 1024 * 1024
 
 
 class RoutingIndex:
@@ -180,13 +96,16 @@ class RoutingIndex:
         self.log_requests = log_requests
         self._mirror: MirrorSnapshot = load_mirror(self.mirror_dir)
         self._checked_at = time.monotonic()
-        self._pages: dict[str, _Page] = {}
-        self._inflight: dict[str, asyncio.Future[_Page]] = {}
+        self._pages: dict[str, Page] = {}
+        self._inflight: dict[str, asyncio.Future[Page]] = {}
         self._accept_cache: dict[bytes, Format | None] = {}
         self._encoding_cache: dict[bytes, bool] = {}
-        self._root_page: _Page | None = None
+        self._root_page: Page | None = None
         self._files: dict[Path, tuple[tuple[int, int], bytes, Headers]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._failures: dict[str, Failure] = {}
+        self._reloading = False
+        self._rejected_stamp: tuple[int, int, int] | None = None
 
     # -- ASGI entry -----------------------------------------------------------------
 
@@ -214,7 +133,9 @@ class RoutingIndex:
         if method not in ("GET", "HEAD"):
             await self._plain(send, 405, b"method not allowed\n", [(b"allow", b"GET, HEAD")])
             return
-        self._maybe_reload()
+        reload = self._maybe_reload()
+        if reload is not None:
+            await asyncio.shield(reload)  # shielded: a client hanging up must not cancel it
         path: str = scope["path"]
         status = await self._route(path, scope, send, head)
         if self.log_requests:
@@ -285,7 +206,7 @@ class RoutingIndex:
                 inm = value
         gz = self._encoding_cache.get(encoding)
         if gz is None:
-            gz = _wants_gzip(encoding)
+            gz = wants_gzip(encoding)
             if len(self._encoding_cache) < 512:
                 self._encoding_cache[encoding] = gz
         key = accept or b""
@@ -296,12 +217,12 @@ class RoutingIndex:
             self._accept_cache[key] = fmt
         return fmt, gz, inm
 
-    async def _send_page(self, page: _Page, scope: Scope, send: Send, head: bool) -> int:
+    async def _send_page(self, page: Page, scope: Scope, send: Send, head: bool) -> int:
         fmt, gz, inm = self._format(scope)
         if fmt is None:
             body = (
                 b"406 not acceptable: this index serves "
-                + ", ".join(CONTENT_TYPES[f].split(";")[0] for f in _FORMATS).encode()
+                + ", ".join(CONTENT_TYPES[f].split(";")[0] for f in FORMATS).encode()
                 + b"\n"
             )
             return await self._plain(send, 406, body, [(b"vary", b"Accept")], head=head)
@@ -318,38 +239,62 @@ class RoutingIndex:
         await send({"type": "http.response.body", "body": b"" if head else variant.body})
         return 200
 
-    def _maybe_reload(self) -> None:
-        """Pick up a rebuilt mirror: stat the root manifest at most once per interval."""
+    def _maybe_reload(self) -> asyncio.Task[None] | None:
+        """Pick up a rebuilt mirror: stat the root manifest at most once per interval,
+        and read the new state in a worker thread (reading and checking every package
+        document can take long on a large or hostile mirror: never on the event loop,
+        where it would stall every request). The request that noticed the change waits
+        for it; others keep the old state until it is in. Returns that reload, if any."""
         now = time.monotonic()
-        if now - self._checked_at < self.reload_interval:
-            return
+        if now - self._checked_at < self.reload_interval or self._reloading:
+            return None
         self._checked_at = now
-        if manifest_stamp(self.mirror_dir) == self._mirror.stamp:
-            return
-        try:
-            self._mirror = load_mirror(self.mirror_dir)
-        except WheelmirrorError as e:
-            # Half-published or damaged: keep serving what was there.
-            logger.warning("keeping the previous mirror state: %s", e)
-            return
-        self._pages.clear()
-        self._root_page = None
-        self._files.clear()
+        stamp = manifest_stamp(self.mirror_dir)
+        if stamp == self._mirror.stamp or stamp == self._rejected_stamp:
+            return None
+        self._reloading = True
+
+        async def reload() -> None:
+            try:
+                mirror = await asyncio.to_thread(load_mirror, self.mirror_dir)
+            except WheelmirrorError as e:
+                # Half-published or damaged: keep serving what was there (logged once
+                # per manifest version, not once per interval).
+                if stamp != self._rejected_stamp:
+                    self._rejected_stamp = stamp
+                    logger.warning("keeping the previous mirror state: %s", e)
+                return
+            finally:
+                self._reloading = False
+            self._mirror = mirror
+            self._pages.clear()
+            self._failures.clear()
+            self._root_page = None
+            self._files.clear()
+
+        task = asyncio.get_running_loop().create_task(reload())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
 
     # -- pages ------------------------------------------------------------------------
 
     async def _root(self, scope: Scope, send: Send, head: bool) -> int:
         if self._root_page is None:
-            names = sorted(self._mirror.files)
-            html_body, json_body = render_root_html(names), render_root_json(names)
-            if self.upstream is None:
-                # Static mode serves the directory's own root pages when it has them.
-                with contextlib.suppress(OSError):
-                    html_body = (self.mirror_dir / "simple" / "index.html").read_bytes()
-                with contextlib.suppress(OSError):
-                    json_body = (self.mirror_dir / "simple" / "index.json").read_bytes()
-            self._root_page = _page(html_body, json_body, [], 0.0)
+            self._root_page = await asyncio.to_thread(self._render_root)
         return await self._send_page(self._root_page, scope, send, head)
+
+    def _render_root(self) -> Page:
+        names = sorted(self._mirror.files)
+        html_body, json_body = render_root_html(names), render_root_json(names)
+        if self.upstream is None:
+            # Static mode serves the directory's own root pages when it has them.
+            folder = self.mirror_dir / "simple"
+            with contextlib.suppress(WheelmirrorError):
+                html_body = read_local_file(folder / "index.html", _MAX_STATIC_PAGE)
+            with contextlib.suppress(WheelmirrorError):
+                json_body = read_local_file(folder / "index.json", _MAX_STATIC_PAGE)
+        return render_page(html_body, json_body, [], 0.0)
 
     async def _project(self, raw: str, slash: bool, scope: Scope, send: Send, head: bool) -> int:
         page = self._pages.get(raw)
@@ -366,17 +311,53 @@ class RoutingIndex:
             if self.upstream is None:
                 return await self._plain(send, 404, b"not on this mirror\n")
             return await self._redirect(send, self.upstream.page_url(name))
+        failure = self._failures.get(name)
+        if failure is not None and time.monotonic() < failure.until:
+            # Backing off: answer as the last attempt did, without fetching again.
+            return await self._plain(send, failure.status, failure.body, failure.headers)
         try:
             page = await self._build(name)
-        except WheelmirrorError as e:
-            message = f"upstream unavailable and no cached page: {e}\n".encode()
-            return await self._plain(send, 502, message, [(UPSTREAM_HEADER, b"unavailable")])
-        except Exception:  # a bug must cost one answer, not the server: log it loudly
-            logger.exception("building the page of %s failed", name)
-            return await self._plain(send, 500, b"internal error\n")
+        except Exception as e:
+            failure = self._record_failure(name, e)
+            return await self._plain(send, failure.status, failure.body, failure.headers)
+        self._recovered(name)
         return await self._send_page(page, scope, send, head)
 
-    async def _build(self, name: str) -> _Page:
+    def _record_failure(self, name: str, error: BaseException) -> Failure:
+        """Remember that *name*'s page could not be built: back off (doubling up to the
+        TTL) and log once per run of failures, not once per request."""
+        previous = self._failures.get(name)
+        if previous is not None and time.monotonic() < previous.until:
+            return previous  # requests that waited on the same attempt: one failure
+        count = 1 if previous is None else previous.count + 1
+        ceiling = max(_RETRY_AFTER_FAILURE, self._ttl())
+        delay = min(_RETRY_AFTER_FAILURE * 2 ** min(count - 1, 16), ceiling)
+        if isinstance(error, WheelmirrorError):
+            status, headers = 502, [(UPSTREAM_HEADER, b"unavailable")]
+            body = f"upstream unavailable and no cached page: {error}\n".encode()
+            if previous is None:
+                logger.warning(
+                    "upstream page of %s unusable: %s (retrying in %.0f s)", name, error, delay
+                )
+        else:
+            # A bug must cost answers for one back-off window, not the server.
+            status, headers, body = 500, [(UPSTREAM_HEADER, b"unavailable")], b"internal error\n"
+            if previous is None:
+                logger.error(
+                    "building the page of %s failed (retrying in %.0f s)",
+                    name,
+                    delay,
+                    exc_info=error,
+                )
+        failure = Failure(time.monotonic() + delay, count, status, body, headers)
+        self._failures[name] = failure
+        return failure
+
+    def _recovered(self, name: str) -> None:
+        if self._failures.pop(name, None) is not None:
+            logger.info("upstream page of %s is usable again", name)
+
+    async def _build(self, name: str) -> Page:
         """Build a page once even when many requests ask for it at the same moment."""
         future = self._inflight.get(name)
         if future is not None:
@@ -398,7 +379,7 @@ class RoutingIndex:
         self._pages[name] = page
         return page
 
-    async def _render(self, name: str, *, revalidate: bool) -> _Page:
+    async def _render(self, name: str, *, revalidate: bool) -> Page:
         mirror_files = self._mirror.files.get(name, ())
         now = time.monotonic()
         if self.upstream is None:
@@ -407,8 +388,13 @@ class RoutingIndex:
         merged = ProjectPage(name=name, files=merge_files(mirror_files, fetched.page.files))
         state = b"stale" if fetched.stale else b"missing" if fetched.missing else b"ok"
 
-        def build() -> _Page:
-            return _page(render_html(merged), render_json(merged), [(UPSTREAM_HEADER, state)], now)
+        def build() -> Page:
+            return render_page(
+                render_project_html(merged),
+                render_project_json(merged),
+                [(UPSTREAM_HEADER, state)],
+                now,
+            )
 
         # Rendering and compressing a large page takes milliseconds: not on the loop.
         page = await asyncio.to_thread(build)
@@ -417,30 +403,38 @@ class RoutingIndex:
             page.fetched_at = now - self.upstream.ttl + _RETRY_AFTER_FAILURE
         return page
 
-    def _static_page(self, name: str, now: float) -> _Page:
+    def _static_page(self, name: str, now: float) -> Page:
         """The directory's own pages; when it has none, the same pages rendered on the
-        fly by the static index's renderer (mirror/index.py) from the package document
-        and the upstream snapshot, as ``wheelmirror index`` would write them."""
+        fly by the static index (mirror/index.py) from the package document and the
+        upstream snapshot, as ``wheelmirror index`` would write them. Read-only: the
+        documents come from the snapshot's MirrorReader, never through a locking store."""
         folder = self.mirror_dir / "simple" / name
         html_body = json_body = None
-        with contextlib.suppress(OSError):
-            html_body = (folder / "index.html").read_bytes()
-        with contextlib.suppress(OSError):
-            json_body = (folder / "index.json").read_bytes()
+        with contextlib.suppress(WheelmirrorError):
+            html_body = read_local_file(folder / "index.html", _MAX_STATIC_PAGE)
+        with contextlib.suppress(WheelmirrorError):
+            json_body = read_local_file(folder / "index.json", _MAX_STATIC_PAGE)
         if html_body is None or json_body is None:
             from poetry_wheelmirror.mirror.index import project_files
-            from poetry_wheelmirror.mirror.index import render_project_html
-            from poetry_wheelmirror.mirror.index import render_project_json
-            from poetry_wheelmirror.mirror.store import MirrorStore
+            from poetry_wheelmirror.mirror.index import render_project_html as static_html
+            from poetry_wheelmirror.mirror.index import render_project_json as static_json
+            from poetry_wheelmirror.mirror.pypi import parse_upstream_snapshot
+            from poetry_wheelmirror.mirror.tree import upstream_snapshot_path
 
-            store = MirrorStore(self.mirror_dir)
             key = canonicalize_name(name)
-            files = project_files(key, store.package(key), store.upstream(key))
-            html_body = html_body if html_body is not None else render_project_html(key, files)
-            json_body = json_body if json_body is not None else render_project_json(key, files)
-        return _page(html_body, json_body, [], now)
+            snapshot = None
+            path = self.mirror_dir / upstream_snapshot_path(key)
+            with contextlib.suppress(FileNotFoundError):
+                if path.exists():
+                    snapshot = parse_upstream_snapshot(
+                        read_local_file(path, _MAX_STATIC_PAGE), source=str(path)
+                    )
+            files = project_files(key, self._mirror.docs.get(key), snapshot)
+            html_body = html_body if html_body is not None else static_html(key, files)
+            json_body = json_body if json_body is not None else static_json(key, files)
+        return render_page(html_body, json_body, [], now)
 
-    def _refresh_later(self, name: str, old: _Page) -> None:
+    def _refresh_later(self, name: str, old: Page) -> None:
         if old.refreshing:
             return
         old.refreshing = True
@@ -448,21 +442,21 @@ class RoutingIndex:
         async def refresh() -> None:
             try:
                 page = await self._render(name, revalidate=True)
-            except WheelmirrorError as e:
-                # Nothing at all (not even the disk cache): keep the page we have,
-                # flagged stale, and retry a little later.
-                logger.warning("upstream refresh of %s failed: %s", name, e)
-                extra: Headers = [(UPSTREAM_HEADER, b"stale")]
-                page = await asyncio.to_thread(
-                    _page, old.body("html"), old.body("json"), extra, 0.0
-                )
-                page.fetched_at = time.monotonic() - self._ttl() + _RETRY_AFTER_FAILURE
             except asyncio.CancelledError:
                 raise
-            except Exception:  # a bug must not kill the refresh loop: log it loudly
-                logger.exception("upstream refresh of %s crashed", name)
-                old.refreshing = False
-                return
+            except Exception as e:
+                # Nothing usable (a network failure without even a disk copy, or a page
+                # that breaks the parser): keep the page we have, flagged stale, and retry
+                # after a back-off; logged once per run of failures.
+                failure = self._record_failure(name, e)
+                extra: Headers = [(UPSTREAM_HEADER, b"stale")]
+                page = await asyncio.to_thread(
+                    render_page, old.body("html"), old.body("json"), extra, 0.0
+                )
+                # Due for a refresh exactly when the back-off ends.
+                page.fetched_at = failure.until - self._ttl()
+            else:
+                self._recovered(name)
             if self._pages.get(name) is old:
                 self._pages[name] = page
 
@@ -485,7 +479,7 @@ class RoutingIndex:
         stamp = (st.st_mtime_ns, st.st_size)
         etag = f'"{st.st_mtime_ns:x}-{st.st_size:x}"'.encode()
         headers: Headers = [
-            (b"content-type", _content_type(path).encode()),
+            (b"content-type", content_type(path).encode()),
             (b"content-length", str(st.st_size).encode()),
             (b"etag", etag),
         ]

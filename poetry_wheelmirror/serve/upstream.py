@@ -16,8 +16,8 @@ from typing import Final
 
 from poetry_wheelmirror.client import CachedClient
 from poetry_wheelmirror.errors import FetchError
-from poetry_wheelmirror.simple_pages import ProjectPage
-from poetry_wheelmirror.simple_pages import parse_project_page
+from poetry_wheelmirror.simple_index import ProjectPage
+from poetry_wheelmirror.simple_index import parse_project_page
 from poetry_wheelmirror.urls import url_scheme_problem
 
 __all__ = ["UPSTREAM_ACCEPT", "Upstream", "UpstreamPage"]

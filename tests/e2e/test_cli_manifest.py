@@ -93,3 +93,81 @@ def test_help_for_each_level() -> None:
         result = run_wheelmirror(*args, "--help")
         assert result.returncode == 0
         assert "usage: wheelmirror" in result.stdout
+
+
+def _local_mirror_with_wheel_at(tmp_path: Path, wheel_url: str, size: int = 0) -> Path:
+    import hashlib
+    import json
+
+    from devtools.fault_mirror import mirror_docs
+
+    docs = mirror_docs()
+    doc = json.loads(docs.files["packages/demo.json"])
+    doc["versions"]["1.0"]["wheels"][0].update(url=wheel_url, size=size)
+    body = json.dumps(doc).encode()
+    root = json.loads(docs.files["manifest.json"])
+    root["packages"]["demo"]["sha256"] = hashlib.sha256(body).hexdigest()
+    mirror = tmp_path / "mirror"
+    (mirror / "packages").mkdir(parents=True)
+    (mirror / "packages" / "demo.json").write_bytes(body)
+    (mirror / "manifest.json").write_text(json.dumps(root))
+    return mirror
+
+
+def test_files_option_refuses_a_fifo_without_hanging(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "demo-1.0-py3-none-any.whl"
+    os.mkfifo(fifo)
+    mirror = _local_mirror_with_wheel_at(tmp_path, fifo.as_uri())
+    result = run_wheelmirror("manifest", "check", str(mirror), "--files", timeout=20)
+    assert result.returncode == 4, result.stderr
+    assert "not a regular file" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_files_option_refuses_a_device(tmp_path: Path) -> None:
+    mirror = _local_mirror_with_wheel_at(tmp_path, "file:///dev/zero")
+    result = run_wheelmirror("manifest", "check", str(mirror), "--files", timeout=20)
+    assert result.returncode == 4, result.stderr
+    assert "not a regular file" in result.stderr
+
+
+def test_credentials_in_the_mirror_url_are_never_printed(served_fixtures: str) -> None:
+    with_token = served_fixtures.replace("http://", "http://user:s3cr3t-token@")
+    ok = run_wheelmirror("manifest", "check", f"{with_token}/good/")
+    assert ok.returncode == 0, ok.stderr
+    assert "ok: http://***@127.0.0.1" in ok.stdout
+    failed = run_wheelmirror("manifest", "check", f"{with_token}/missing/")
+    assert failed.returncode != 0
+    assert "***@127.0.0.1" in failed.stderr
+    for result in (ok, failed):
+        assert "s3cr3t" not in result.stdout + result.stderr
+        assert "user:" not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("command", ["check", "select", "serve"])
+def test_deeply_nested_document_is_one_line_not_a_traceback(tmp_path: Path, command: str) -> None:
+    import hashlib
+    import json
+
+    from devtools.fault_mirror import mirror_docs
+
+    docs = mirror_docs()
+    body = b'{"schema": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    root = json.loads(docs.files["manifest.json"])
+    root["packages"]["demo"]["sha256"] = hashlib.sha256(body).hexdigest()
+    mirror = tmp_path / "mirror"
+    (mirror / "packages").mkdir(parents=True)
+    (mirror / "packages" / "demo.json").write_bytes(body)
+    (mirror / "manifest.json").write_text(json.dumps(root))
+    args = {
+        "check": ["manifest", "check", str(mirror)],
+        "select": ["select", "demo==1.0", "--mirror", str(mirror)],
+        "serve": ["serve", str(mirror), "--port", "0"],
+    }[command]
+    result = run_wheelmirror(*args, "--cache-dir", str(tmp_path / "cache"), timeout=60)
+    assert result.returncode == 3, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "nested deeper than 64 levels" in result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr

@@ -23,7 +23,7 @@ from devtools.pipuv_mirror import make_mirror
 from devtools.pipuv_mirror import pip_env
 from devtools.pipuv_mirror import serve_mirror
 from devtools.pipuv_mirror import venv_python
-from poetry_wheelmirror.simple_pages import parse_project_page
+from poetry_wheelmirror.simple_index import parse_project_page
 
 pytestmark = pytest.mark.e2e
 
@@ -158,7 +158,7 @@ def test_pip_require_hashes_with_wheelmirror_hashes(
     pypi_hashes = {}
     for name in ("markupsafe", "six"):
         page = parse_project_page(pypi_index.page(name)[1], pypi_index.url + f"{name}/", name)
-        pypi_hashes[name] = {f.filename: dict(f.hashes)["sha256"] for f in page.files}
+        pypi_hashes[name] = {f.filename: f.sha256 for f in page.files}
     requirements = tmp_path / "requirements.txt"
     requirements.write_text(
         'markupsafe==2.0.1 ; python_version >= "3.9" \\\n'

@@ -96,6 +96,9 @@ def test_no_binary_and_provenance_refusals(tmp_path: Path, mirror: Path) -> None
         ("root", "not valid JSON"),
         ("doc", "does not match the root manifest's"),
         ("unreachable", "cannot reach 127.0.0.1"),
+        # issue 12: a RecursionError used to escape as an "internal error", per package
+        ("nested", "nested deeper than 64 levels"),
+        ("token", "http://***@127.0.0.1:9/"),
     ],
 )
 def test_broken_mirror_warns_once_and_keeps_poetrys_choice(
@@ -106,6 +109,10 @@ def test_broken_mirror_warns_once_and_keeps_poetrys_choice(
         (mirror / "manifest.json").write_text("{")
     elif breakage == "doc":
         (mirror / "packages" / "markupsafe.json").write_text("{}")
+    elif breakage == "nested":
+        (mirror / "manifest.json").write_text('{"schema": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    elif breakage == "token":
+        url = "http://user:s3cr3t@127.0.0.1:9/"
     else:
         url = "http://127.0.0.1:9/"
     hook, io = make_hook(tmp_path, url)
@@ -114,6 +121,7 @@ def test_broken_mirror_warns_once_and_keeps_poetrys_choice(
     (warning,) = io.err
     assert expected in warning
     assert "installing without it" in warning
+    assert "s3cr3t" not in warning
 
 
 def test_warnings_wait_until_execution_ends(tmp_path: Path) -> None:

@@ -189,3 +189,102 @@ def test_minor_version_additions_are_accepted() -> None:
 def test_non_object_document() -> None:
     with pytest.raises(ManifestError, match="expected a JSON object"):
         parse_root_manifest("[]")
+
+
+# -- hostile documents (issue 12) --------------------------------------------------------
+
+
+def _markupsafe() -> dict:  # type: ignore[type-arg]
+    return json.loads((GOOD / "packages" / "markupsafe.json").read_text())  # type: ignore[no-any-return]
+
+
+def _first_wheel(data: dict) -> dict:  # type: ignore[type-arg]
+    return data["versions"]["2.0.1"]["wheels"][0]  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize(
+    "url", ["javascript:alert(1)", "FILE:/etc/passwd", "http:evil.example/x.whl", "data:,x"]
+)
+def test_scheme_urls_are_not_taken_as_relative(url: str) -> None:
+    data = _markupsafe()
+    _first_wheel(data)["url"] = url
+    with pytest.raises(ManifestError) as info:
+        parse_package_document(json.dumps(data), source="doc.json")
+    assert "url" in str(info.value)
+
+
+def test_equal_versions_under_two_spellings_are_refused() -> None:
+    data = _markupsafe()
+    entry = data["versions"]["2.0.1"]
+    data["versions"]["2.0.1.0"] = json.loads(json.dumps(entry))
+    with pytest.raises(ManifestError, match="same version"):
+        parse_package_document(json.dumps(data), source="doc.json")
+
+
+def test_duplicate_json_keys_are_refused() -> None:
+    raw = (GOOD / "manifest.json").read_text()
+    doubled = raw.replace('"mirror":', '"generated_at": "x", "mirror":', 1)
+    assert doubled != raw
+    with pytest.raises(ManifestError, match="duplicate key 'generated_at'"):
+        parse_root_manifest(doubled, source="m.json")
+
+
+def test_schema_version_needs_ascii_digits() -> None:
+    data = json.loads((GOOD / "manifest.json").read_text())
+    data["schema_version"] = "\u0661.\u0660"  # Arabic-Indic "1.0"
+    with pytest.raises(ManifestError, match=r"MAJOR\.MINOR"):
+        parse_root_manifest(json.dumps(data))
+
+
+def test_huge_size_is_refused() -> None:
+    raw = json.dumps(_markupsafe()).replace('"size": 31337', '"size": 1' + "0" * 400, 1)
+    assert "0" * 400 in raw
+    with pytest.raises(ManifestError, match="out of range"):
+        parse_package_document(raw, source="doc.json")
+
+
+def test_deep_nesting_is_a_one_line_error() -> None:
+    raw = '{"schema": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    with pytest.raises(ManifestError) as info:
+        parse_root_manifest(raw, source="m.json")
+    assert "nested deeper" in str(info.value)
+
+
+def test_lone_surrogate_is_refused() -> None:
+    data = _markupsafe()
+    _first_wheel(data).update(yanked=True, yanked_reason="\ud800")
+    with pytest.raises(ManifestError, match="surrogate"):
+        parse_package_document(json.dumps(data), source="doc.json")
+
+
+@pytest.mark.parametrize("text", ["\x1b[2J\x1b[31mowned", "a\rb", "x\x9bc"])
+def test_terminal_control_characters_are_refused(text: str) -> None:
+    data = _markupsafe()
+    _first_wheel(data).update(yanked=True, yanked_reason=text)
+    with pytest.raises(ManifestError, match="control character"):
+        parse_package_document(json.dumps(data), source="doc.json")
+    root = json.loads((GOOD / "manifest.json").read_text())
+    root["mirror"]["name"] = text
+    with pytest.raises(ManifestError, match="control character"):
+        parse_root_manifest(json.dumps(root), source="m.json")
+
+
+@pytest.mark.parametrize(
+    ("tags", "expect"),
+    [
+        # 7 x 7 x 7 = 343 tags from a 60-character name
+        (".".join(f"p{i}" for i in range(7)), "expands to 343 tags"),
+        # the issue's case: a 1.4 KB name that expands to a million tags
+        (".".join(f"cp3{i}" for i in range(100)), "longer than 255"),
+    ],
+)
+def test_compressed_tag_set_that_multiplies_out_is_refused_fast(tags: str, expect: str) -> None:
+    import time
+
+    filename = f"MarkupSafe-2.0.1-{tags}-{tags}-{tags}.whl"
+    data = _markupsafe()
+    _first_wheel(data)["filename"] = filename
+    started = time.perf_counter()
+    with pytest.raises(ManifestError, match=expect):
+        parse_package_document(json.dumps(data), source="doc.json")
+    assert time.perf_counter() - started < 0.1

@@ -133,3 +133,70 @@ def test_snapshot_round_trip(index: tuple[str, State], tmp_path: Path) -> None:
     assert again.files == project.files
     with pytest.raises(FetchError, match="not an upstream snapshot"):
         parse_upstream_snapshot(b'{"schema": "other"}', source="snap.json")
+
+
+# -- hostile pages (issue 12) ------------------------------------------------------------
+
+
+def _one_file_page(**entry: object) -> bytes:
+    base: dict[str, object] = {
+        "filename": "crcmod-1.7.tar.gz",
+        "url": "https://f/crcmod-1.7.tar.gz",
+        "hashes": {"sha256": "a" * 64},
+        "size": 3,
+    }
+    return json.dumps({"meta": {"api-version": "1.1"}, "files": [{**base, **entry}]}).encode()
+
+
+def test_sdist_of_another_project_is_not_picked() -> None:
+    from poetry_wheelmirror.mirror.pypi import parse_simple_json
+
+    page = parse_simple_json(_one_file_page(), name="evilname", source="https://pypi.org/simple/evilname/")
+    assert page.sdist_for("1.7") is None
+    assert page.by_version() == {}
+    own = parse_simple_json(_one_file_page(), name="crcmod", source="https://pypi.org/simple/crcmod/")
+    sdist = own.sdist_for("1.7")
+    assert sdist is not None
+    assert sdist.filename == "crcmod-1.7.tar.gz"
+
+
+def test_deeply_nested_page_is_a_fetch_error() -> None:
+    from poetry_wheelmirror.mirror.pypi import parse_simple_json
+
+    body = b'{"files": [' + b"[" * 50_000 + b"]" * 50_000 + b"]}"
+    with pytest.raises(FetchError, match="nested deeper"):
+        parse_simple_json(body, name="crcmod", source="https://pypi.org/simple/crcmod/")
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["javascript:alert(1)", "file:///etc/passwd", "FILE:/etc/passwd", "http://evil.example/x"],
+)
+def test_unfetchable_links_are_dropped(url: str) -> None:
+    from poetry_wheelmirror.mirror.pypi import parse_simple_json
+
+    page = parse_simple_json(
+        _one_file_page(url=url), name="crcmod", source="https://pypi.org/simple/crcmod/"
+    )
+    assert page.files == ()
+
+
+def test_remote_snapshot_naming_local_files_is_filtered() -> None:
+    from packaging.utils import canonicalize_name
+
+    from poetry_wheelmirror.manifest import dump_document
+    from poetry_wheelmirror.mirror.pypi import UpstreamFile
+    from poetry_wheelmirror.mirror.pypi import UpstreamProject
+
+    project = UpstreamProject(
+        name=canonicalize_name("crcmod"),
+        files=(
+            UpstreamFile("crcmod-1.7.tar.gz", "file:///etc/passwd", "a" * 64, 3),
+            UpstreamFile("crcmod-1.6.tar.gz", "https://f/crcmod-1.6.tar.gz", "a" * 64, 3),
+        ),
+    )
+    data = dump_document(upstream_snapshot_json(project))
+    remote = parse_upstream_snapshot(data, source="https://m.example/upstream/crcmod.json")
+    assert [f.filename for f in remote.files] == ["crcmod-1.6.tar.gz"]
+    local = parse_upstream_snapshot(data, source="file:///srv/m/upstream/crcmod.json")
+    assert len(local.files) == 2

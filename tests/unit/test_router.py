@@ -17,11 +17,11 @@ from poetry_wheelmirror.serve.negotiate import negotiate
 from poetry_wheelmirror.serve.router import RoutingIndex
 from poetry_wheelmirror.serve.upstream import Upstream
 from poetry_wheelmirror.serve.upstream import UpstreamPage
-from poetry_wheelmirror.simple_pages import IndexFile
-from poetry_wheelmirror.simple_pages import ProjectPage
-from poetry_wheelmirror.simple_pages import parse_project_page
-from poetry_wheelmirror.simple_pages import render_html
-from poetry_wheelmirror.simple_pages import render_json
+from poetry_wheelmirror.simple_index import IndexFile
+from poetry_wheelmirror.simple_index import ProjectPage
+from poetry_wheelmirror.simple_index import parse_project_page
+from poetry_wheelmirror.simple_index import render_project_html as render_html
+from poetry_wheelmirror.simple_index import render_project_json as render_json
 
 WHEEL = "demo_pkg-1.0-cp311-cp311-manylinux_2_17_x86_64.whl"
 UPSTREAM_HTML = b"""<!DOCTYPE html><html><body>
@@ -157,7 +157,7 @@ def test_gzip_variant_for_clients_that_accept_it(
 ) -> None:
     import gzip
 
-    monkeypatch.setattr("poetry_wheelmirror.serve.router._GZIP_MIN", 0)  # the demo page is tiny
+    monkeypatch.setattr("poetry_wheelmirror.serve.responses._GZIP_MIN", 0)  # the demo page is tiny
     app = RoutingIndex(mirror, FakeUpstream())
     _, plain_headers, plain = call(app, "/simple/demo-pkg/", JSON)
     status, headers, packed = call(
@@ -310,10 +310,11 @@ def test_render_round_trip() -> None:
             IndexFile(
                 filename="x-1.0.tar.gz",
                 url="https://h/x-1.0.tar.gz",
-                hashes=(("sha256", "ab"),),
+                sha256="ab",
                 requires_python="<4,>=3.8",
                 yanked=True,
                 size=10,
+                version="1.0",
             ),
         ),
     )
@@ -323,7 +324,7 @@ def test_render_round_trip() -> None:
     parsed = parse_project_page(render_html(page), "https://h/simple/x/", "x")
     assert parsed.files[0].requires_python == "<4,>=3.8"
     assert parsed.files[0].yanked is True
-    assert parsed.files[0].hashes == (("sha256", "ab"),)
+    assert parsed.files[0].sha256 == "ab"
 
 
 def test_a_bug_costs_one_answer_not_the_server(mirror: Path) -> None:
@@ -340,4 +341,215 @@ def test_a_bug_costs_one_answer_not_the_server(mirror: Path) -> None:
     app = RoutingIndex(mirror, upstream)
     assert call(app, "/simple/demo-pkg/")[0] == 500
     broken["on"] = False
+    # Backing off (issue 12): the same answer until the back-off ends, then a new try.
+    assert call(app, "/simple/demo-pkg/")[0] == 500
+    expire_backoff(app)
     assert call(app, "/simple/demo-pkg/")[0] == 200
+
+
+def expire_backoff(app: RoutingIndex) -> None:
+    import dataclasses
+
+    for name, failure in list(app._failures.items()):
+        app._failures[name] = dataclasses.replace(failure, until=0.0)
+    for page in app._pages.values():
+        page.fetched_at = -1e9
+
+
+class CrashingUpstream(FakeUpstream):
+    """An upstream whose pages break the page code (any bug) once *crash* is set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.crash = False
+
+    def fetch(self, name: str, *, revalidate: bool = False) -> UpstreamPage:
+        if self.crash:
+            self.calls += 1
+            raise RecursionError("maximum recursion depth exceeded")
+        return super().fetch(name, revalidate=revalidate)
+
+
+def test_refresh_that_crashes_backs_off_and_serves_the_page_stale(
+    mirror: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    upstream = CrashingUpstream()
+    upstream.ttl = 0.0  # every request finds the page due for a refresh
+    app = RoutingIndex(mirror, upstream)
+    assert call(app, "/simple/demo-pkg/")[1]["x-wheelmirror-upstream"] == "ok"
+    upstream.crash = True
+    upstream.calls = 0
+    answers = [call(app, "/simple/demo-pkg/") for _ in range(50)]
+    assert all(status == 200 for status, _, _ in answers)
+    # the first request started the refresh that crashed; every later one is told
+    assert {h["x-wheelmirror-upstream"] for _, h, _ in answers[1:]} == {"stale"}
+    assert upstream.calls == 1  # backing off, not one fetch per request
+    crashes = [r for r in caplog.records if "demo-pkg" in r.getMessage()]
+    assert len(crashes) == 1, [r.getMessage() for r in crashes]
+
+
+def test_first_build_that_crashes_backs_off(
+    mirror: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    upstream = CrashingUpstream()
+    upstream.crash = True
+    app = RoutingIndex(mirror, upstream)
+    statuses = {call(app, "/simple/demo-pkg/")[0] for _ in range(50)}
+    assert statuses == {500}
+    assert upstream.calls == 1
+    assert len([r for r in caplog.records if "demo-pkg" in r.getMessage()]) == 1
+    upstream.crash = False
+    expire_backoff(app)
+    status, headers, _ = call(app, "/simple/demo-pkg/")
+    assert (status, headers["x-wheelmirror-upstream"]) == (200, "ok")
+
+
+# -- one simple index: the static and the routing index render the same page -------------
+
+UPSTREAM_JSON = json.dumps(
+    {
+        "meta": {"api-version": "1.1"},
+        "name": "demo-pkg",
+        "files": [
+            {
+                "filename": "demo_pkg-1.0.tar.gz",
+                "url": "https://files.example/demo_pkg-1.0.tar.gz",
+                "hashes": {"sha256": "a" * 64},
+                "size": 1234,
+                "requires-python": ">=3.8",
+                "upload-time": "2020-05-01T10:00:00.123456Z",
+                "yanked": False,
+            },
+            {
+                "filename": "demo_pkg-0.9-py3-none-any.whl",
+                "url": "../../files/demo_pkg-0.9-py3-none-any.whl",
+                "hashes": {"sha256": "b" * 64},
+                "size": 99,
+                "yanked": 'broken <"build">',
+                "core-metadata": {"sha256": "c" * 64},
+            },
+        ],
+    }
+).encode()
+
+
+def test_static_and_routing_index_render_the_same_project_page(mirror: Path) -> None:
+    from packaging.utils import canonicalize_name
+
+    from poetry_wheelmirror.manifest import parse_package_document
+    from poetry_wheelmirror.mirror.index import render_index
+    from poetry_wheelmirror.mirror.pypi import parse_simple_json
+
+    class JsonUpstream(FakeUpstream):
+        def fetch(self, name: str, *, revalidate: bool = False) -> UpstreamPage:
+            return UpstreamPage(page=parse_project_page(UPSTREAM_JSON, self.page_url(name), name))
+
+    name = canonicalize_name("demo-pkg")
+    upstream = JsonUpstream()
+    # The static index lists PyPI's files from the snapshot the PyPI reader made of the
+    # same upstream page; the routing index parses that page itself.
+    snapshot = parse_simple_json(UPSTREAM_JSON, name=name, source=upstream.page_url(name))
+    doc = parse_package_document((mirror / "packages" / f"{name}.json").read_bytes())
+    static = render_index({name: (doc, snapshot)})
+    app = RoutingIndex(mirror, upstream)
+    _, _, routed_html = call(app, f"/simple/{name}/")
+    _, _, routed_json = call(app, f"/simple/{name}/", JSON)
+    assert routed_html == static[f"simple/{name}/index.html"]
+    assert routed_json == static[f"simple/{name}/index.json"]
+    data = json.loads(routed_json)
+    assert [f["filename"] for f in data["files"]] == [
+        WHEEL,
+        "demo_pkg-1.0.tar.gz",
+        "demo_pkg-0.9-py3-none-any.whl",
+    ]
+    assert data["meta"] == {"api-version": "1.1"}
+    assert data["versions"] == ["0.9", "1.0"]
+    # and the static-mode router, rendering from the same documents, agrees too
+    _, _, root_html = call(RoutingIndex(mirror, upstream), "/simple/")
+    assert root_html == static["simple/index.html"]
+
+
+# -- hostile upstream pages (issue 12) ----------------------------------------------------
+
+
+class PageUpstream(FakeUpstream):
+    """An upstream answering with the given raw page bytes, parsed as the real one does."""
+
+    def __init__(self, body: bytes) -> None:
+        super().__init__()
+        self.body = body
+
+    def fetch(self, name: str, *, revalidate: bool = False) -> UpstreamPage:
+        self.calls += 1
+        return UpstreamPage(page=parse_project_page(self.body, self.page_url(name), name))
+
+
+SDIST_LINK = '<a href="https://files.example/demo_pkg-1.0.tar.gz#sha256=aaaa">ok</a>'
+
+
+@pytest.mark.parametrize(
+    "links",
+    [
+        '<a href="javascript:alert(1)//demo_pkg-0.1.tar.gz#sha256=aaaa">x</a>',
+        '<a href="file:///etc/passwd#sha256=aaaa">demo_pkg-0.2.tar.gz</a>',
+        '<a href="FILE:/etc/demo_pkg-0.3.tar.gz#sha256=aaaa">x</a>',
+        '<base href="file:///etc/"><a href="demo_pkg-0.4.tar.gz#sha256=aaaa">x</a>',
+        '<a href="http://evil.example/demo_pkg-0.5.tar.gz#sha256=aaaa">x</a>',
+        '<a href="https://files.example/demo_pkg-0.6.tar.gz">no hash</a>',
+    ],
+)
+def test_unfetchable_upstream_links_are_not_passed_on(mirror: Path, links: str) -> None:
+    body = f"<html><body>{SDIST_LINK}{links}</body></html>".encode()
+    app = RoutingIndex(mirror, PageUpstream(body))
+    status, _, page = call(app, "/simple/demo-pkg/", JSON)
+    assert status == 200
+    urls = [f["url"] for f in json.loads(page)["files"]]
+    assert urls == [f"../../files/demo-pkg/{WHEEL}", "https://files.example/demo_pkg-1.0.tar.gz"]
+    _, _, html = call(app, "/simple/demo-pkg/")
+    assert b"javascript:" not in html.lower()
+    assert b"file:" not in html.lower()
+
+
+@pytest.mark.parametrize(
+    ("entry", "check"),
+    [
+        ({"requires-python": 5}, lambda f: "requires-python" not in f or f["requires-python"] is None),
+        ({"yanked": "\x1b[31mred\x07"}, lambda f: "\x1b" not in f["yanked"]),
+        ({"size": True}, lambda f: "size" not in f),
+    ],
+)
+def test_odd_upstream_fields_do_not_break_the_page(mirror: Path, entry: dict, check) -> None:  # type: ignore[no-untyped-def, type-arg]
+    item = {
+        "filename": "demo_pkg-1.0.tar.gz",
+        "url": "https://files.example/demo_pkg-1.0.tar.gz",
+        "hashes": {"sha256": "a" * 64},
+        **entry,
+    }
+    body = json.dumps({"meta": {"api-version": "1.0"}, "files": [item]}).encode()
+    app = RoutingIndex(mirror, PageUpstream(body))
+    status, headers, page = call(app, "/simple/demo-pkg/", JSON)
+    assert (status, headers["x-wheelmirror-upstream"]) == (200, "ok")
+    assert check(json.loads(page)["files"][1])
+    status, _, html = call(app, "/simple/demo-pkg/")
+    assert status == 200
+    assert b"\x1b" not in html
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"files": [' + b"[" * 100_000 + b"]" * 100_000 + b"]}",
+        b'{"files": [{"filename": "demo_pkg-1.0.tar.gz", "url": "https://f/x", '
+        b'"hashes": {"sha256": "aa"}, "yanked": "\\ud800"}]}',
+    ],
+    ids=["nested", "lone-surrogate"],
+)
+def test_unusable_upstream_page_is_a_clean_failure(mirror: Path, body: bytes) -> None:
+    upstream = PageUpstream(body)
+    app = RoutingIndex(mirror, upstream)
+    for _ in range(20):
+        status, headers, text = call(app, "/simple/demo-pkg/")
+        assert status == 502
+        assert headers["x-wheelmirror-upstream"] == "unavailable"
+        assert b"not a PEP 691 JSON page" in text
+    assert upstream.calls == 1
