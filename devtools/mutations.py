@@ -247,4 +247,13 @@ MUTATIONS: tuple[Mutation, ...] = (
         "    if False:\n",
         ("tests/e2e/test_doctor_real_poetry.py::test_a_real_poetry_that_hangs_times_out",),
     ),
+    Mutation(
+        "provenance-subject-in-poetry",
+        "real Poetry with the verify extra refuses a wheel its attestation does not name",
+        _PROV,
+        "    if sha256.lower() not in subjects:\n",
+        "    if False:\n",
+        ("tests/e2e/test_poetry_provenance_verified.py"
+         "::test_real_poetry_refuses_a_tampered_attested_wheel",),
+    ),
 )
