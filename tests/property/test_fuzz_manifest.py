@@ -19,6 +19,7 @@ import re
 import string
 from typing import Any
 
+import pytest
 from hypothesis import assume
 from hypothesis import example
 from hypothesis import given
@@ -333,6 +334,12 @@ def test_mutated_package_document_parses_safely(
             "HTTP://evil.example/x",
         ]
     ),
+)
+@example(("versions", "1.0", "source", "url"), "javascript:alert(1)")
+@pytest.mark.xfail(
+    strict=True,
+    reason="manifest.py takes a scheme URL without '://' ('javascript:x', 'A:') for a "
+    "relative one; fixed on branch hostile-docs (4f51273): remove this mark once merged",
 )
 def test_hostile_filenames_and_urls_never_parse_unsafe(path: tuple[Any, ...], value: str) -> None:
     doc = parse_quietly(
