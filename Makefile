@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-fast test-slow lint bench soak clean
+.PHONY: demo test test-fast test-slow lint bench soak mutate clean
 
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ bench: $(STAMP)
 ## soak: the routing index under wrk for 10 minutes on loopback (needs wrk: apt-get install wrk)
 soak: $(STAMP)
 	$(BIN)/python -m bench.soak_router
+
+## mutate: break each critical behaviour in turn and check its tests catch it (minutes; not in CI)
+mutate: $(STAMP)
+	$(BIN)/python -m devtools.mutate
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist

@@ -11,14 +11,23 @@ MarkupSafe 2.0.1's sdist, PyPI having no cp311 wheel of it):
 * no-op install: everything already installed, ``poetry install`` again; the two
   Poetries run alternately on the same project so drift hits both alike.
 
-Medians of several runs. The project's source is the loopback PyPI pass-through; the
-mirror is a local directory built with ``wheelmirror build``. Targets: mirrored install
->= 3x faster than the sdist build; no-op overhead < 5%.
+Medians of several runs. Both sides fetch over loopback HTTP from servers that hold
+everything already (warm), so only the build differs: the project's source is the
+loopback PyPI pass-through, whose MarkupSafe page lists the sdist on a loopback file
+server (downloaded from PyPI once, its sha256 checked); the mirror, built with
+``wheelmirror build``, is served by a loopback static server (as GitHub Pages would).
+Each cold run still starts with an empty Poetry cache, so Poetry downloads (from
+loopback) and, without the plugin, builds; the build's own requirements (setuptools)
+come through the pass-through from PyPI, as in a user's build. Targets: mirrored
+install >= 3x faster than the sdist build; no-op overhead < 5%.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import hashlib
+import json
 import resource
 import shutil
 import statistics
@@ -26,6 +35,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 from devtools.passthrough import serve_passthrough
@@ -35,6 +46,7 @@ from devtools.poetry_env import build_plugin_wheel
 from devtools.poetry_env import ensure_plain_poetry
 from devtools.poetry_env import ensure_plugin_poetry
 from devtools.poetry_env import project_env
+from devtools.static_server import serve_static
 
 PYPROJECT = """\
 [project]
@@ -51,6 +63,41 @@ name = "loopback"
 url = "{index}"
 priority = "primary"
 """
+
+
+SDIST = "MarkupSafe-2.0.1.tar.gz"
+
+
+def _pypi_file(name: str, filename: str) -> tuple[bytes, str]:
+    """*filename* of project *name* from PyPI, checked against the sha256 PyPI lists."""
+    req = urllib.request.Request(
+        f"https://pypi.org/simple/{name}/",
+        headers={"Accept": "application/vnd.pypi.simple.v1+json"},
+    )
+    with urllib.request.urlopen(req, timeout=60) as resp:
+        files = {f["filename"]: f for f in json.loads(resp.read())["files"]}
+    info = files[filename]
+    with urllib.request.urlopen(info["url"], timeout=120) as resp:
+        data: bytes = resp.read()
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != info["hashes"]["sha256"]:
+        msg = f"{filename}: sha256 {digest} is not PyPI's {info['hashes']['sha256']}"
+        raise RuntimeError(msg)
+    return data, digest
+
+
+@contextlib.contextmanager
+def loopback_sdist(folder: Path) -> Iterator[str]:
+    """Serve MarkupSafe's sdist from *folder* on loopback; yields its project page (HTML)."""
+    data, digest = _pypi_file("markupsafe", SDIST)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / SDIST).write_bytes(data)
+    with serve_static(folder) as base:
+        yield (
+            "<!DOCTYPE html><html><body>\n"
+            f'<a href="{base}{SDIST}#sha256={digest}" data-requires-python="&gt;=3.6">{SDIST}</a>'
+            "\n</body></html>\n"
+        )
 
 
 def _children_cpu() -> float:
@@ -93,14 +140,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--noop-runs", type=int, default=9, help="no-op installs per side")
     args = parser.parse_args(argv)
 
-    with tempfile.TemporaryDirectory(prefix="bench-poetry-") as tmp, serve_passthrough() as idx:
+    with contextlib.ExitStack() as stack:
+        tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-poetry-"))
+        idx = stack.enter_context(serve_passthrough())
         base = Path(tmp)
         print(f"Poetry {args.poetry}; preparing Poetry venvs, plugin wheel and mirror ...")
+        # The pass-through answers MarkupSafe's page from its cache: seed it with the page
+        # listing the loopback copy of the sdist.
+        idx.pages["markupsafe"] = (
+            200,
+            stack.enter_context(loopback_sdist(base / "files")).encode(),
+        )
         wheel = build_plugin_wheel(base / "dist")
         plain = ensure_plain_poetry(args.poetry)
         plugin = ensure_plugin_poetry(args.poetry, wheel, idx.url)
         mirror = build_mirror("markupsafe==2.0.1", base / "mirror", base / "build-cache")
-        with_mirror = {"POETRY_WHEELMIRROR_URL": mirror.as_uri()}
+        mirror_url = stack.enter_context(serve_static(mirror))
+        with_mirror = {"POETRY_WHEELMIRROR_URL": mirror_url}
 
         lock_dir = base / "lock"
         (lock_dir / "project").mkdir(parents=True)

@@ -1,4 +1,4 @@
-"""Routing index vs proxpi vs simpleindex: cached project pages under wrk, on loopback.
+"""Routing index vs nginx vs simpleindex vs proxpi: cached project pages under wrk, on loopback.
 
     .venv/bin/python -m bench.bench_router [--rounds 3] [--duration 10] [--threads 2]
                                            [--connections 64]
@@ -7,23 +7,29 @@ Each server serves the same upstream pages, taken once from PyPI and then served
 loopback "upstream" (a threaded http.server), so every server answers from its cache:
 
 * wheelmirror serve DIR --upstream <loopback>: for a package on the mirror it merges the
-  mirror's wheel into the upstream page and answers PEP 691 JSON to pip's Accept header
-  (HTML to a plain request); granian embedded, one Python process.
-* proxpi (gunicorn, one worker, 2 threads as in its Docker image), upstream <loopback>,
-  in-memory index cache (default 30 min TTL); pip's Accept header gets JSON there too.
+  mirror's wheel into the upstream page and answers PEP 691 JSON to pip's Accept header,
+  gzip (a precomputed body) when asked; granian embedded, one Python process.
+* nginx (Debian's package), one worker, serving the very bytes wheelmirror answers
+  (fetched from it at start), identity and, with gzip_static, its gzip body: the ceiling
+  for sending those bytes (bench/router_check.py).
 * simpleindex (Starlette + uvicorn[standard], one process) with a ``path`` route to the
-  saved page files: HTML only, read from disk per request.
+  saved page files: HTML only, read from disk per request, never compressed.
+* proxpi (gunicorn, one worker, 2 threads as in its Docker image), upstream <loopback>,
+  in-memory index cache; JSON to pip's Accept header, gzip when asked.
 
-Every request carries pip's own headers (its Accept, and ``Accept-Encoding: gzip,
-deflate``); each server answers what it can: wheelmirror sends a precomputed gzip body,
-the peers send identity. wheelmirror is also measured without gzip, for JSON and HTML.
-All servers run at once and are measured back to back in each round, so background load
-hits them alike; the ratio within a round is what to read.
+Every server is measured twice per page: "identity" (pip's Accept header only) and
+"gzip" (pip's Accept and ``Accept-Encoding: gzip, deflate``, what pip and uv send); a
+server that does not compress answers identity to both. All servers run at once and are
+measured back to back in each round, so background load hits them alike; the ratio within
+a round is what to read. wrk counts 3xx answers as success, so during every wrk run a
+sampler fetches a few answers itself (no redirects followed) and checks the status (200),
+the Content-Encoding and the decoded body length; readiness is a 200, not a redirect.
 
 proxpi and simpleindex are installed from PyPI into a separate venv
-(.cache/bench-venv), never into the dev venv. Pages: ``crcmod`` (small, ~2 KB) and
-``markupsafe`` (large, ~360 KB HTML, hundreds of files). wrk runs with a bounded duration
-against 127.0.0.1 only. Results: a Markdown table on stdout and .cache/bench-router.json.
+(.cache/bench-venv), never into the dev venv. Pages: ``crcmod`` (small) and
+``markupsafe`` (large, hundreds of files); the byte sizes are printed with the results.
+wrk runs with a bounded duration against 127.0.0.1 only. Results: a Markdown table on
+stdout and .cache/bench-router.json. Exit status 1 when any sampled answer was wrong.
 """
 
 from __future__ import annotations
@@ -37,16 +43,23 @@ import os
 import platform
 import re
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import threading
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+
+from bench.router_check import Expect
+from bench.router_check import Sampler
+from bench.router_check import fetch
+from bench.router_check import free_port
+from bench.router_check import nginx_binary
+from bench.router_check import nginx_conf
+from bench.router_check import require
+from bench.router_check import run_server
+from bench.router_check import wait_ok
 
 REPO = Path(__file__).resolve().parents[1]
 CACHE = REPO / ".cache"
@@ -58,7 +71,15 @@ PIP_ACCEPT = (
 )
 #: What pip 26 sends for a project page (its vendored urllib3 has no brotli/zstd).
 PIP_HEADERS = {"Accept": PIP_ACCEPT, "Accept-Encoding": "gzip, deflate"}
-OURS = "wheelmirror (JSON, merged)"
+IDENTITY_HEADERS = {"Accept": PIP_ACCEPT}
+MODES = {"identity": IDENTITY_HEADERS, "gzip": PIP_HEADERS}
+SERVERS = ("wheelmirror", "nginx", "simpleindex", "proxpi")
+LABELS = {
+    "wheelmirror": "wheelmirror (JSON, merged)",
+    "nginx": "nginx (the same JSON bytes)",
+    "simpleindex": "simpleindex (HTML)",
+    "proxpi": "proxpi (JSON)",
+}
 PACKAGES = ("crcmod", "markupsafe")
 PEERS = ("proxpi==1.3.1", "simpleindex==0.6.3", "gunicorn", "uvicorn[standard]")
 
@@ -164,40 +185,9 @@ class _PageHandler(http.server.SimpleHTTPRequestHandler):
             self.send_error(404)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def wait_http(url: str, headers: dict[str, str], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            req = urllib.request.Request(url, headers=headers)
-            with urllib.request.urlopen(req, timeout=5) as resp:
-                if resp.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.1)
-    msg = f"server at {url} did not answer"
-    raise RuntimeError(msg)
-
-
-@contextlib.contextmanager
-def run_server(cmd: list[str], env: dict[str, str], cwd: Path) -> Iterator[None]:
-    proc = subprocess.Popen(
-        cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    try:
-        yield
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    """Ready means a 200 from *url* itself (redirects are not followed)."""
+    wait_ok(url, headers, timeout)
 
 
 def wrk(url: str, args: argparse.Namespace, headers: dict[str, str]) -> dict[str, float]:
@@ -233,78 +223,125 @@ def warm_up(url: str, args: argparse.Namespace) -> None:
     wrk(url, short, PIP_HEADERS)
 
 
+def _anchors(html: bytes) -> int:
+    return html.count(b"<a ")
+
+
+def prerender_for_nginx(ours: str, root: Path) -> dict[str, dict[str, Expect]]:
+    """Fetch wheelmirror's identity and gzip answers for each page, check them, and lay
+    them out for nginx; returns the expected answer per page and mode."""
+    expects: dict[str, dict[str, Expect]] = {}
+    for name in PACKAGES:
+        plain = wait_ok(ours.format(name=name), IDENTITY_HEADERS)
+        packed = fetch(ours.format(name=name), PIP_HEADERS)
+        require(packed.status == 200, f"{name}: gzip answer HTTP {packed.status}")
+        require(packed.encoding == "gzip", f"{name}: asked for gzip, got {packed.encoding!r}")
+        require(packed.decoded() == plain.body, f"{name}: gzip and identity bodies differ")
+        files = json.loads(plain.body)["files"]
+        upstream = _anchors((PAGES / f"{name}.html").read_bytes())
+        require(len(files) == upstream + 1, f"{name}: {len(files)} files, not {upstream} + 1")
+        folder = root / "html" / "simple" / name
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "index.json").write_bytes(plain.body)
+        (folder / "index.json.gz").write_bytes(packed.body)
+        expects[name] = {
+            "identity": Expect("", len(plain.body)),
+            "gzip": Expect("gzip", len(plain.body)),
+            "gzip-size": Expect("gzip", len(packed.body)),
+        }
+    return expects
+
+
 @contextlib.contextmanager
-def all_servers(peer_python: Path, mirror: Path, work: Path) -> Iterator[dict[str, str]]:
-    """Start the upstream and the three servers; yield {label: page URL template}.
+def all_servers(
+    peer_python: Path, mirror: Path, work: Path
+) -> Iterator[tuple[dict[str, str], dict[str, dict[str, dict[str, Expect]]]]]:
+    """Start the upstream and the four servers; yield ({server: page URL template},
+    {server: {page: {mode: expected answer}}}).
 
     All run for the whole benchmark and are measured back to back, round after round,
     so a slowly varying background load (other engineers' tests on the same 2 cores)
     hits each of them alike and the ratios within a round stay meaningful.
     """
+    nginx = nginx_binary()
+    if nginx is None:
+        msg = "nginx is not installed: apt-get update && apt-get install -y nginx"
+        raise RuntimeError(msg)
     with contextlib.ExitStack() as stack:
         upstream = stack.enter_context(upstream_server())
-        ours, proxpi, simpleindex = free_port(), free_port(), free_port()
-        cmd = [
-            sys.executable,
-            "-m",
-            "poetry_wheelmirror.cli.main",
-            "serve",
-            str(mirror),
-            "--port",
-            str(ours),
-            "--upstream",
-            upstream,
-            "--cache-dir",
-            str(work / "wm-cache"),
-        ]
+        ports = {server: free_port() for server in SERVERS}
+        cmd = [sys.executable, "-m", "poetry_wheelmirror.cli.main", "serve", str(mirror),
+               "--port", str(ports["wheelmirror"]), "--upstream", upstream,
+               "--cache-dir", str(work / "wm-cache")]  # fmt: skip
         stack.enter_context(run_server(cmd, _clean_env(), REPO))
         env = _clean_env(PROXPI_INDEX_URL=upstream, PROXPI_LOGGING_LEVEL="WARNING")
-        cmd = [
-            str(peer_python),
-            "-m",
-            "gunicorn",
-            "--bind",
-            f"127.0.0.1:{proxpi}",
-            "--workers",
-            "1",
-            "--threads",
-            "2",
-            "--log-level",
-            "warning",
-            "proxpi.server:app",
-        ]
+        cmd = [str(peer_python), "-m", "gunicorn", "--bind", f"127.0.0.1:{ports['proxpi']}",
+               "--workers", "1", "--threads", "2", "--log-level", "warning",
+               "proxpi.server:app"]  # fmt: skip
         stack.enter_context(run_server(cmd, env, work))
         config = work / "simpleindex.toml"
         shutil.copytree(PAGES, work / "pages", dirs_exist_ok=True)
         config.write_text(
             '[routes."{project}"]\nsource = "path"\nto = "pages/{project}.html"\n\n'
-            f'[server]\nhost = "127.0.0.1"\nport = {simpleindex}\nlog-level = "warning"\n'
-            "access-log = false\n"
+            f'[server]\nhost = "127.0.0.1"\nport = {ports["simpleindex"]}\n'
+            'log-level = "warning"\naccess-log = false\n'
         )
         cmd = [str(peer_python), "-m", "simpleindex", str(config)]
         stack.enter_context(run_server(cmd, _clean_env(), work))
-        yield {
-            "wheelmirror": f"http://127.0.0.1:{ours}/simple/{{name}}/",
-            "proxpi": f"http://127.0.0.1:{proxpi}/index/{{name}}/",
-            "simpleindex": f"http://127.0.0.1:{simpleindex}/{{name}}/",
+        urls = {
+            "wheelmirror": f"http://127.0.0.1:{ports['wheelmirror']}/simple/{{name}}/",
+            "nginx": f"http://127.0.0.1:{ports['nginx']}/simple/{{name}}/",
+            "proxpi": f"http://127.0.0.1:{ports['proxpi']}/index/{{name}}/",
+            "simpleindex": f"http://127.0.0.1:{ports['simpleindex']}/{{name}}/",
         }
+        nginx_root = work / "nginx"
+        shutil.rmtree(nginx_root, ignore_errors=True)
+        ours = prerender_for_nginx(urls["wheelmirror"], nginx_root)
+        conf = nginx_conf(nginx_root, ports["nginx"])
+        stack.enter_context(run_server([nginx, "-c", str(conf), "-p", str(nginx_root),
+                                        "-e", str(nginx_root / "logs" / "error.log")],
+                                       _clean_env(), work))  # fmt: skip
+        expects: dict[str, dict[str, dict[str, Expect]]] = {"wheelmirror": ours, "nginx": ours}
+        simple: dict[str, dict[str, Expect]] = {}
+        proxpi: dict[str, dict[str, Expect]] = {}
+        for name in PACKAGES:
+            page = (PAGES / f"{name}.html").read_bytes()
+            plain = Expect("", len(page))
+            simple[name] = {"identity": plain, "gzip": plain}
+            answer = wait_ok(urls["proxpi"].format(name=name), IDENTITY_HEADERS)
+            files = json.loads(answer.body)["files"]
+            require(len(files) == _anchors(page), f"proxpi {name}: {len(files)} files")
+            # proxpi compresses when asked (observed: Content-Encoding gzip).
+            proxpi[name] = {
+                "identity": Expect("", len(answer.body)),
+                "gzip": Expect("gzip", len(answer.body)),
+            }
+            got = wait_ok(urls["simpleindex"].format(name=name), IDENTITY_HEADERS)
+            require(got.body == page, f"simpleindex {name}: not the saved page")
+            wait_ok(urls["nginx"].format(name=name), IDENTITY_HEADERS)
+        expects |= {"simpleindex": simple, "proxpi": proxpi}
+        yield urls, expects
 
 
-#: (label, server, request headers) measured for each page, in this order.
-TARGETS: tuple[tuple[str, str, dict[str, str]], ...] = (
-    (OURS, "wheelmirror", PIP_HEADERS),
-    ("simpleindex (HTML)", "simpleindex", PIP_HEADERS),
-    ("proxpi (JSON)", "proxpi", PIP_HEADERS),
-    ("wheelmirror (JSON, merged, identity)", "wheelmirror", {"Accept": PIP_ACCEPT}),
-    ("wheelmirror (HTML, merged, identity)", "wheelmirror", {}),
-)
-
-
-def run_round(args: argparse.Namespace, urls: dict[str, str]) -> dict:
+def run_round(
+    args: argparse.Namespace,
+    urls: dict[str, str],
+    expects: dict[str, dict[str, dict[str, Expect]]],
+) -> dict[str, dict[str, float]]:
     results: dict[str, dict[str, float]] = {}
     for name in PACKAGES:
-        for label, server, headers in TARGETS:
-            results[f"{label} {name}"] = wrk(urls[server].format(name=name), args, headers)
+        for mode, headers in MODES.items():
+            for server in SERVERS:
+                url = urls[server].format(name=name)
+                sampler = Sampler(url, headers, expects[server][name][mode],
+                                  interval=max(0.2, args.duration / 7))  # fmt: skip
+                with sampler.during():
+                    result = wrk(url, args, headers)
+                result["sampled"] = float(sampler.checked)
+                result["sample_problems"] = float(len(sampler.problems))
+                for problem in sampler.problems[:3]:
+                    print(f"  {server} {name} {mode}: {problem}", file=sys.stderr)
+                results[f"{server} {name} {mode}"] = result
     return results
 
 
@@ -314,6 +351,30 @@ def _cpu_model() -> str:
             if line.startswith("model name"):
                 return line.split(":", 1)[1].strip()
     return platform.machine()
+
+
+def _ratio_line(rounds: list[dict], name: str, mode: str, peer: str, goal: float) -> str:
+    ratios = [
+        r[f"wheelmirror {name} {mode}"]["rps"] / r[f"{peer} {name} {mode}"]["rps"] for r in rounds
+    ]
+    median = statistics.median(ratios)
+    verdict = "met" if median >= goal else "MISSED"
+    per = ", ".join(f"{x:.2f}x" for x in ratios)
+    return (
+        f"{name} {mode}: wheelmirror vs {peer}: {median:.2f}x (per round: {per}; "
+        f"goal >= {goal:.1f}x: {verdict})"
+    )
+
+
+#: (mode, peer, goal): identity >= 1.5x simpleindex and >= 1.0x nginx; gzip ahead of all.
+GOALS = (
+    ("identity", "simpleindex", 1.5),
+    ("identity", "nginx", 1.0),
+    ("identity", "proxpi", 1.0),
+    ("gzip", "simpleindex", 1.0),
+    ("gzip", "nginx", 1.0),
+    ("gzip", "proxpi", 1.0),
+)
 
 
 def main() -> int:
@@ -332,57 +393,67 @@ def main() -> int:
     mirror = work / "mirror"
     make_mirror(mirror)
     rounds = []
-    with all_servers(peer_python, mirror, work) as urls:
-        for template in urls.values():
+    with all_servers(peer_python, mirror, work) as (urls, expects):
+        for server in SERVERS:
             for name in PACKAGES:
-                wait_http(template.format(name=name), {"Accept": PIP_ACCEPT})
-                warm_up(template.format(name=name), args)
+                warm_up(urls[server].format(name=name), args)
         for i in range(args.rounds):
             print(f"round {i + 1}/{args.rounds} ...", file=sys.stderr, flush=True)
-            rounds.append(run_round(args, urls))
-    keys = list(rounds[0])
-    summary = {}
-    for key in keys:
-        rps = [r[key]["rps"] for r in rounds]
-        p99 = [r[key]["p99_ms"] for r in rounds]
-        bad = sum(r[key]["non_2xx"] + r[key]["socket_errors"] for r in rounds)
+            rounds.append(run_round(args, urls, expects))
+    summary: dict[str, dict[str, object]] = {}
+    for key in rounds[0]:
         summary[key] = {
-            "rps_median": statistics.median(rps),
-            "p99_ms_median": statistics.median(p99),
-            "rps_rounds": rps,
-            "errors": bad,
+            "rps_median": statistics.median(r[key]["rps"] for r in rounds),
+            "p99_ms_median": statistics.median(r[key]["p99_ms"] for r in rounds),
+            "rps_rounds": [r[key]["rps"] for r in rounds],
+            "errors": sum(r[key]["non_2xx"] + r[key]["socket_errors"] for r in rounds),
+            "sampled": sum(r[key]["sampled"] for r in rounds),
+            "sample_problems": sum(r[key]["sample_problems"] for r in rounds),
         }
     machine = f"{_cpu_model()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
     command = (
         f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s --timeout 5s --latency "
-        f"-H 'Accept: {PIP_ACCEPT}' -H 'Accept-Encoding: gzip, deflate' URL"
+        f"-H 'Accept: {PIP_ACCEPT}' [-H 'Accept-Encoding: gzip, deflate'] URL"
     )
     print(f"machine: {machine}\ncommand: {command}\nrounds: {args.rounds}\n")
-    print("| server (page) | req/s (median) | p99 ms (median) | req/s per round | errors |")
-    print("|---|---:|---:|---|---:|")
-    for key, s in summary.items():
-        per = ", ".join(f"{v:.0f}" for v in s["rps_rounds"])
+    for name in PACKAGES:
+        sizes = expects["wheelmirror"][name]
         print(
-            f"| {key} | {s['rps_median']:.0f} | {s['p99_ms_median']:.2f} | {per} | "
-            f"{s['errors']:.0f} |"
+            f"{name}: wheelmirror/nginx JSON {sizes['identity'].length} bytes identity, "
+            f"{sizes['gzip-size'].length} bytes gzip; simpleindex HTML "
+            f"{expects['simpleindex'][name]['identity'].length} bytes; proxpi JSON "
+            f"{expects['proxpi'][name]['identity'].length} bytes"
         )
     print()
+    print("| page | server | identity req/s | gzip req/s | identity p99 ms | gzip p99 ms "
+          "| answers sampled (wrong) | wrk errors |")  # fmt: skip
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    wrong = 0.0
     for name in PACKAGES:
-        ours = summary[f"{OURS} {name}"]["rps_median"]
-        for peer in ("simpleindex (HTML)", "proxpi (JSON)"):
-            theirs = summary[f"{peer} {name}"]["rps_median"]
-            ratios = [r[f"{OURS} {name}"]["rps"] / r[f"{peer} {name}"]["rps"] for r in rounds]
+        for server in SERVERS:
+            ident, gz = summary[f"{server} {name} identity"], summary[f"{server} {name} gzip"]
+            sampled = float(ident["sampled"]) + float(gz["sampled"])  # type: ignore[arg-type]
+            bad = float(ident["sample_problems"]) + float(gz["sample_problems"])  # type: ignore[arg-type]
+            wrong += bad
+            errors = float(ident["errors"]) + float(gz["errors"])  # type: ignore[arg-type]
             print(
-                f"{name}: wheelmirror JSON vs {peer}: {ours / theirs:.2f}x (per round: "
-                + ", ".join(f"{x:.2f}x" for x in ratios)
-                + ")"
+                f"| {name} | {LABELS[server]} | {ident['rps_median']:.0f} | {gz['rps_median']:.0f}"
+                f" | {ident['p99_ms_median']:.2f} | {gz['p99_ms_median']:.2f}"
+                f" | {sampled:.0f} ({bad:.0f}) | {errors:.0f} |"
             )
+    print()
+    for name in PACKAGES:
+        for mode, peer, goal in GOALS:
+            print(_ratio_line(rounds, name, mode, peer, goal))
+    if wrong:
+        print(f"\n{wrong:.0f} sampled answer(s) were wrong: these figures do not count")
     (CACHE / "bench-router.json").write_text(
         json.dumps(
-            {"machine": machine, "command": command, "summary": summary, "rounds": rounds}, indent=2
+            {"machine": machine, "command": command, "summary": summary, "rounds": rounds},
+            indent=2,
         )
     )
-    return 0
+    return 1 if wrong else 0
 
 
 if __name__ == "__main__":

@@ -56,7 +56,7 @@ BENCHES: dict[str, tuple[list[str], str, list[str]]] = {
     ),
     "router": (
         [PY, "-m", "bench.bench_router", "--rounds", "3", "--duration", "10"],
-        "routing index vs proxpi vs simpleindex under wrk (loopback)",
+        "routing index vs nginx, simpleindex and proxpi, identity and gzip, under wrk (loopback)",
         [PY, "-m", "bench.bench_router", "--rounds", "1", "--duration", "5"],
     ),
 }
@@ -116,6 +116,31 @@ def chart(data: dict[str, dict[str, dict[str, float]]]) -> bool:
     return True
 
 
+def demo_table(started_at: float, code: int) -> list[str]:
+    """The install table and chart, only from a demo.json this very run wrote; else a
+    line saying why there is none (a stale file from an earlier run is never shown)."""
+    if code != 0:
+        return [f"No install table: the demo failed in this run (exit status {code}).", ""]
+    if not DEMO_JSON.exists() or DEMO_JSON.stat().st_mtime < started_at:
+        return ["No install table: the demo wrote no result in this run.", ""]
+    data = json.loads(DEMO_JSON.read_text())
+    rows = [
+        "| client | without mirror | measured | with mirror | speed-up |",
+        "| --- | ---: | --- | ---: | ---: |",
+    ]
+    for client in ("poetry", "pip", "uv"):
+        without, with_mirror = data[client]["without"], data[client]["with"]
+        w, m = without["seconds"], with_mirror["seconds"]
+        when = without.get("measured", "now")
+        # Without --remeasure the demo reuses its first run's baseline: say when it was taken.
+        measured = "this run" if when == "now" else f"earlier, {when} (not re-measured)"
+        rows.append(f"| {client} | {w:.1f} s | {measured} | {m:.1f} s | {w / m:.1f}x |")
+    lines = [*rows, "", f"poetry.lock unchanged by the plugin: {data['lock_unchanged']}", ""]
+    if chart(data):
+        lines += [f"![install time per client]({CHART.name})", ""]
+    return lines
+
+
 def run(name: str, cmd: list[str]) -> tuple[str, str, float, int]:
     shown = " ".join(Path(c).name if c == PY else c for c in cmd).replace(
         "python", ".venv/bin/python", 1
@@ -152,27 +177,13 @@ def main() -> int:
     failed = []
     for name in names:
         cmd, what, quick = BENCHES[name]
+        started_at = time.time()
         shown, output, elapsed, code = run(name, quick if args.quick else cmd)
         if code != 0:
             failed.append(name)
         sections += [f"### {what}", "", f"`{shown}` ({elapsed:.0f} s)", ""]
-        if name == "install" and DEMO_JSON.exists():
-            data = json.loads(DEMO_JSON.read_text())
-            rows = [
-                "| client | without mirror | with mirror | speed-up |",
-                "| --- | ---: | ---: | ---: |",
-            ]
-            for client in ("poetry", "pip", "uv"):
-                w, m = data[client]["without"]["seconds"], data[client]["with"]["seconds"]
-                rows.append(f"| {client} | {w:.1f} s | {m:.1f} s | {w / m:.1f}x |")
-            sections += [
-                *rows,
-                "",
-                f"poetry.lock unchanged by the plugin: {data['lock_unchanged']}",
-                "",
-            ]
-            if chart(data):
-                sections += [f"![install time per client]({CHART.name})", ""]
+        if name == "install":
+            sections += demo_table(started_at, code)
         sections += ["```", output, "```", ""]
     sections.append(END)
     block = "\n".join(sections)

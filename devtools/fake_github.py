@@ -66,6 +66,9 @@ class FakeGitHub:
         self.log: list[tuple[str, str]] = []
         self.page_size = 2  # small, so the client must follow pagination
         self.report_digest = True
+        #: Store uploads with their first byte flipped (damage in transit or storage),
+        #: so the digest GitHub reports is not the one of the bytes sent.
+        self.damage_uploads = False
         self.rename: Callable[[str], str] = github_rename
         self._next_id = 1000
 
@@ -267,6 +270,8 @@ def _handler(state: FakeGitHub) -> type[http.server.BaseHTTPRequestHandler]:
             if name in rel.assets:
                 self._error(422, "Validation Failed", "already_exists")
                 return
+            if state.damage_uploads and body:
+                body = bytes([body[0] ^ 0xFF]) + body[1:]
             asset = FakeAsset(id=state.new_id(), name=name, data=body)
             rel.assets[name] = asset
             self._send(201, state.asset_json(repo, rel, asset))

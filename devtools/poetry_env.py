@@ -180,12 +180,15 @@ def _hold_shared(venv_dir: Path) -> None:
     _IN_USE.append(handle)
 
 
-def _prune_unused(base: Path, keep: Path) -> None:
-    """Remove plugin venvs of older wheels that no running session holds."""
+def _prune_unused(base: Path, wheel_digest: str) -> None:
+    """Remove plugin venvs of older wheels that no running session holds (the venvs of
+    *wheel_digest*, with or without extras, stay)."""
     import shutil
 
     for old in base.glob("plugin-*"):
-        if old == keep or old.name.endswith("-config") or not old.is_dir():
+        if old.name.startswith(f"plugin-{wheel_digest}") or not old.is_dir():
+            continue
+        if old.name.endswith("-config"):
             continue
         marker = old / ".inuse"
         with marker.open("a") as handle:
@@ -198,15 +201,23 @@ def _prune_unused(base: Path, keep: Path) -> None:
 
 
 def ensure_plugin_poetry(
-    version: str, wheel: Path, index_url: str, root: Path | None = None
+    version: str,
+    wheel: Path,
+    index_url: str,
+    root: Path | None = None,
+    extras: tuple[str, ...] = (),
 ) -> PoetryInstall:
-    """Poetry *version* with the plugin *wheel* added by ``poetry self add``.
+    """Poetry *version* with the plugin *wheel* (and its *extras*, e.g. ``("verify",)``
+    for sigstore) added by ``poetry self add``, as a user adds
+    ``poetry-wheelmirror[verify]``.
 
-    One venv per wheel sha256 (``plugin-<sha>``), so a session never changes a venv
-    another session is running; venvs of older wheels are removed when unused.
+    One venv per wheel sha256 and extras (``plugin-<sha>[-<extras>]``), so a session
+    never changes a venv another session is running; venvs of older wheels are removed
+    when unused.
     """
     base = (root or poetry_cache_root()) / version
-    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()[:16]
+    wheel_digest = hashlib.sha256(wheel.read_bytes()).hexdigest()[:16]
+    digest = "-".join([wheel_digest, *sorted(extras)])
     target = base / f"plugin-{digest}"
     config_dir = base / f"plugin-{digest}-config"
     install = PoetryInstall(version=version, venv=target, self_config_dir=config_dir)
@@ -224,10 +235,11 @@ def ensure_plugin_poetry(
                 POETRY_CACHE_DIR=str(base / "self-cache"),
                 POETRY_DATA_DIR=str(base / "self-data"),
             )
-            install.run("self", "add", str(staged), cwd=config_dir, env=env)
+            spec = f"{staged}[{','.join(sorted(extras))}]" if extras else str(staged)
+            install.run("self", "add", spec, cwd=config_dir, env=env)
             stamp.write_text(wheel.name)
         _hold_shared(target)
-        _prune_unused(base, target)
+        _prune_unused(base, wheel_digest)
     return install
 
 

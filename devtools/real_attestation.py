@@ -95,8 +95,11 @@ def _download(info: dict[str, Any]) -> bytes:
 def _from_integrity_api() -> tuple[bytes, bytes] | None:
     try:
         body = _get(_INTEGRITY.format(PROJECT, VERSION, FILENAME))
-    except urllib.error.HTTPError:
-        return None
+    except urllib.error.HTTPError as e:
+        e.close()
+        if e.code == 404:  # PyPI serves no provenance for this file: use the assets sdist
+            return None
+        raise
     bundles = json.loads(body)["attestation_bundles"]
     publish = bundle_from_pep740(bundles[0]["attestations"][0])
     return publish, publish  # the API serves the publish attestation only
@@ -124,9 +127,23 @@ def _from_assets_sdist(files: dict[str, dict[str, Any]]) -> tuple[bytes, bytes]:
 _CACHE: list[RealAttestation] = []
 
 
+def _unreachable(error: BaseException) -> bool:
+    """True for "could not talk to PyPI at all": no route, refused, reset, timed out, or
+    a 5xx. An HTTP 4xx, a missing file or key, a changed format is not that: it fails."""
+    if isinstance(error, urllib.error.HTTPError):
+        return error.code >= 500
+    if isinstance(error, urllib.error.URLError):
+        return isinstance(error.reason, (OSError, str))
+    return isinstance(error, (TimeoutError, ConnectionError))
+
+
 def fetch_real_attestation() -> RealAttestation:
-    """The attested file and its two bundles (once per session); pytest.skip, saying
-    why, only when PyPI is unreachable or serves neither attestation."""
+    """The attested file and its two bundles (once per session).
+
+    Skips, saying so in pytest's summary (``-ra``), only when PyPI cannot be reached.
+    Anything else (a file or key gone from PyPI's data, a changed test-asset layout, a
+    sha256 mismatch) fails the test loudly: a silent skip would hide every real-sigstore
+    test behind an upstream change."""
     if _CACHE:
         return _CACHE[0]
     try:
@@ -139,8 +156,13 @@ def fetch_real_attestation() -> RealAttestation:
         source = f"{ASSETS_SDIST} test assets from PyPI"
         if integrity is not None:
             publish, source = integrity[0], source + f" and PyPI's integrity API for {FILENAME}"
-    except (urllib.error.URLError, TimeoutError, OSError, KeyError) as e:
-        pytest.skip(f"no real attestation: PyPI unreachable or it serves none ({e})")
+    except Exception as e:
+        if isinstance(e, urllib.error.HTTPError):
+            e.close()  # its response holds a socket
+        if _unreachable(e):
+            pytest.skip(f"REAL-SIGSTORE TESTS NOT RUN: PyPI unreachable ({e!r})")
+        msg = f"the real attestation could not be loaded from PyPI's data: {e!r}"
+        raise AssertionError(msg) from e
     att = RealAttestation(
         filename=FILENAME,
         data=data,

@@ -21,8 +21,10 @@ def make_wheel(
     *,
     requires_python: str | None = None,
     module_body: str = "",
+    entry_points: str = "",
 ) -> Path:
-    """Write a wheel named *filename* with a pure module named after the project."""
+    """Write a wheel named *filename* with a pure module named after the project
+    (``<dist>_mod``) and, when given, an ``entry_points.txt``."""
     parts = filename[: -len(".whl")].split("-")
     dist, version = parts[0], parts[1]
     tags = parts[-3:]
@@ -40,6 +42,8 @@ def make_wheel(
         f"{info}/METADATA": metadata.encode(),
         f"{info}/WHEEL": ("\n".join(wheel_lines) + "\n").encode(),
     }
+    if entry_points:
+        files[f"{info}/entry_points.txt"] = entry_points.encode()
     record = "".join(f"{name},{_record_hash(data)}\n" for name, data in files.items())
     record += f"{info}/RECORD,,\n"
     folder.mkdir(parents=True, exist_ok=True)

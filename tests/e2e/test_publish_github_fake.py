@@ -147,6 +147,31 @@ def test_a_conflicting_asset_is_refused_before_anything_is_uploaded(
     assert not (pages / "manifest.json").exists()
 
 
+@pytest.mark.parametrize("digest", [True, False], ids=["digest", "no-digest"])
+def test_a_same_size_asset_with_other_bytes_is_refused(
+    fake: FakeGitHub, source: Path, tmp_path: Path, digest: bool
+) -> None:
+    """The size matches, so only the sha256 comparison can tell the assets apart: from
+    GitHub's ``digest`` field when it reports one, else from the bytes it serves."""
+    wheel = _wheel(source)
+    data = bytearray(wheel.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # one byte flipped: same size, other sha256
+    release = FakeRelease(id=fake.new_id(), tag="markupsafe-2.0.1", name="seeded")
+    release.assets[wheel.name] = FakeAsset(id=fake.new_id(), name=wheel.name, data=bytes(data))
+    fake.releases[("o/r", release.tag)] = release
+    fake.report_digest = digest
+    pages = tmp_path / "pages"
+    result = publish(fake, source, pages)
+    assert result.returncode == 8, result.stdout + result.stderr
+    assert f"already has {wheel.name} with other bytes" in result.stderr
+    assert "refusing to overwrite" in result.stderr
+    assert fake.writes() == []
+    assert release.assets[wheel.name].data == bytes(data)
+    assert not (pages / "manifest.json").exists()
+    downloads = [p for m, p in fake.log if m == "GET" and p.startswith("/cdn/")]
+    assert bool(downloads) is not digest  # the bytes are fetched only without a digest
+
+
 def test_a_name_github_would_rename_is_refused(fake: FakeGitHub, tmp_path: Path) -> None:
     mirror = make_source_mirror(tmp_path / "m", ["demo-1.0+local-py3-none-any.whl"])
     result = publish(fake, mirror.path, tmp_path / "pages")

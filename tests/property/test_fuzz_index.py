@@ -5,7 +5,8 @@
   page and no element other than the page's own; the PEP 691 JSON reads back equal;
 * a PyPI (PEP 691) page with hostile entries only parses or raises FetchError, and
   never yields a file whose name could leave the folder it is saved to, or whose URL
-  uses a scheme the client refuses (the builder saves sdists by their upstream name).
+  uses a scheme the client refuses (the builder saves sdists by their upstream name);
+  judged by the rules in devtools/oracles.py, not by the product's own checks.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from packaging.utils import canonicalize_name
 
 from devtools.fuzz import FUZZ
 from devtools.manifest_strategies import package_documents
+from devtools.oracles import filename_violation
+from devtools.oracles import url_violation
 from poetry_wheelmirror.errors import FetchError
 from poetry_wheelmirror.mirror.index import IndexFile
 from poetry_wheelmirror.mirror.index import render_index
@@ -28,8 +31,6 @@ from poetry_wheelmirror.mirror.index import render_project_html
 from poetry_wheelmirror.mirror.index import render_project_json
 from poetry_wheelmirror.mirror.index import render_projects_html
 from poetry_wheelmirror.mirror.pypi import parse_simple_json
-from poetry_wheelmirror.names import filename_problem
-from poetry_wheelmirror.urls import url_scheme_problem
 
 # Text an HTML page can carry at all: no surrogates, no NUL/CR (HTML parsers normalise
 # those by spec, so they cannot round-trip whatever the escaping).
@@ -221,6 +222,6 @@ def test_upstream_page_never_yields_unsafe_files(data: bytes) -> None:
         return
     assert project.name == canonicalize_name("demo")
     for f in project.files:
-        assert filename_problem(f.filename) is None, f.filename
-        assert url_scheme_problem(f.url) is None, f.url
+        assert filename_violation(f.filename) is None, f.filename
+        assert url_violation(f.url) is None, f.url
         assert f.url.lower().startswith(("https:", "http:")), f.url

@@ -3,7 +3,10 @@
 * arbitrary bytes, arbitrary JSON, and valid documents with one field replaced by
   arbitrary JSON only ever parse or raise ManifestError;
 * whatever parses keeps the parser's promises: safe filenames, allowed URL schemes,
-  sha256 digests, matching names and versions;
+  sha256 digests, matching names and versions; judged by rules written in
+  devtools/oracles.py and by packaging's parsers, never by the parser's own checks;
+* wheel filenames that packaging accepts but that carry a separator, ``..`` or an
+  unsafe character in their tag or build parts are refused;
 * render -> parse is the identity for generated valid documents, and render is
   canonical (parse -> render gives the same bytes).
 """
@@ -12,6 +15,8 @@ from __future__ import annotations
 
 import copy
 import json
+import re
+import string
 from typing import Any
 
 from hypothesis import assume
@@ -19,13 +24,17 @@ from hypothesis import example
 from hypothesis import given
 from hypothesis import strategies as st
 from packaging.utils import canonicalize_name
-from packaging.utils import parse_wheel_filename
+from packaging.utils import parse_sdist_filename
 from packaging.version import Version
 
 from devtools.fuzz import FUZZ
 from devtools.manifest_strategies import json_values
 from devtools.manifest_strategies import package_documents
 from devtools.manifest_strategies import root_manifests
+from devtools.oracles import filename_violation
+from devtools.oracles import plain_relative_url
+from devtools.oracles import url_violation
+from devtools.oracles import wheel_identity
 from poetry_wheelmirror.errors import ManifestError
 from poetry_wheelmirror.manifest import BuildInfo
 from poetry_wheelmirror.manifest import PackageDocument
@@ -40,8 +49,6 @@ from poetry_wheelmirror.manifest import package_document_json
 from poetry_wheelmirror.manifest import parse_package_document
 from poetry_wheelmirror.manifest import parse_root_manifest
 from poetry_wheelmirror.manifest import root_manifest_json
-from poetry_wheelmirror.names import filename_problem
-from poetry_wheelmirror.urls import url_scheme_problem
 
 VALID_PACKAGE = json.loads(
     dump_document(
@@ -130,21 +137,26 @@ def parse_quietly(parser: Any, data: bytes | str) -> Any:
     return None
 
 
+def check_url(url: str) -> None:
+    if "://" in url or url.startswith("file:"):
+        assert url_violation(url) is None, url
+    else:
+        assert plain_relative_url(url), url
+
+
 def check_promises(doc: PackageDocument) -> None:
     for key, entry in doc.versions.items():
-        assert filename_problem(entry.source.filename) is None
+        assert filename_violation(entry.source.filename) is None, entry.source.filename
+        assert parse_sdist_filename(entry.source.filename) == (doc.name, Version(key))
+        check_url(entry.source.url)
         for wheel in entry.wheels:
-            assert filename_problem(wheel.filename) is None
-            name, version, _, _ = parse_wheel_filename(wheel.filename)
-            assert name == doc.name
-            assert version == Version(key)
-            for url in (wheel.url, entry.source.url):
-                if "://" in url or url.startswith("file:"):
-                    assert url_scheme_problem(url) is None
-                else:
-                    assert not url.startswith("//")
-            assert len(wheel.sha256) == 64
+            assert filename_violation(wheel.filename) is None, wheel.filename
+            assert wheel_identity(wheel.filename) == (doc.name, Version(key))
+            check_url(wheel.url)
+            assert re.fullmatch(r"[0-9a-f]{64}", wheel.sha256)
             assert wheel.size >= 0
+            if wheel.provenance is not None:
+                check_url(wheel.provenance.url)
 
 
 # -- properties -------------------------------------------------------------------------
@@ -202,12 +214,55 @@ def test_mutated_package_document_parses_safely(
         ]
     ),
 )
+@example(("versions", "1.0", "source", "url"), "javascript:alert(1)")
 def test_hostile_filenames_and_urls_never_parse_unsafe(path: tuple[Any, ...], value: str) -> None:
     doc = parse_quietly(
         parse_package_document, json.dumps(mutate(VALID_PACKAGE, path, value, False))
     )
     if doc is not None:
         check_promises(doc)
+
+
+#: Pieces a wheel filename must never carry, placed where packaging's parser does not
+#: look (the tag and build parts): it accepts "demo-1.0-py3-none-../../x.whl".
+UNSAFE_PIECES = ["/", "\\", "..", "../..", "\x00", " ", ":", "\u202e", "\uff0f", "\u00e9", "%2f"]
+tag_text = st.text(alphabet=string.ascii_letters + string.digits + "._", min_size=1, max_size=8)
+
+
+@st.composite
+def smuggled_wheel_names(draw: st.DrawFn) -> str:
+    parts = [draw(tag_text) for _ in range(3)]
+    build = draw(st.none() | st.integers(0, 99).map(str))
+    piece = draw(
+        st.sampled_from(UNSAFE_PIECES) | st.characters(codec="utf-8", exclude_categories=["Cs"])
+    )
+    slot = draw(st.integers(0, 3 if build is None else 4))
+    at = draw(st.integers(0, 8))
+    fields = [*parts, *([] if build is None else [build])]
+    index = min(slot, len(fields) - 1)
+    text = fields[index]
+    fields[index] = text[:at] + piece + text[at:]
+    if build is not None:
+        fields = [fields[3], *fields[:3]]
+    return "-".join(["demo", "1.0", *fields]) + ".whl"
+
+
+@FUZZ
+@given(smuggled_wheel_names())
+@example("demo-1.0-py3-none-../../x.whl")
+@example("demo-1.0-1..-py3-none-any.whl")
+@example("demo-1.0-py3-none-any\\..\\x.whl")
+def test_smuggled_wheel_filenames_are_refused(filename: str) -> None:
+    """Refused exactly when the test's own rule says the name is unsafe (and packaging,
+    the other oracle, parses it to demo 1.0, so only the filename rule can refuse it)."""
+    assume(wheel_identity(filename) == ("demo", Version("1.0")))
+    data = mutate(VALID_PACKAGE, ("versions", "1.0", "wheels", 0, "filename"), filename, False)
+    doc = parse_quietly(parse_package_document, json.dumps(data))
+    if filename_violation(filename) is None:
+        assert doc is not None, filename
+        check_promises(doc)
+    else:
+        assert doc is None, f"accepted unsafe wheel filename {filename!r}"
 
 
 @FUZZ
@@ -222,10 +277,9 @@ def test_mutated_root_manifest_parses_safely(
     if root is not None:
         for name, ref in root.packages.items():
             assert canonicalize_name(name) == name
-            assert len(ref.sha256) == 64
-            assert not ref.url.startswith("//")
-        if "://" in root.index_url or root.index_url.startswith("file:"):
-            assert url_scheme_problem(root.index_url) is None
+            assert re.fullmatch(r"[0-9a-f]{64}", ref.sha256)
+            check_url(ref.url)
+        check_url(root.index_url)
 
 
 def test_root_keys_with_a_trailing_newline_are_refused() -> None:

@@ -19,13 +19,14 @@ from hypothesis import strategies as st
 from packaging.tags import Tag
 
 from devtools.fuzz import FUZZ
+from devtools.oracles import PEP508_NAME
+from devtools.oracles import filename_violation
 from poetry_wheelmirror.cli.common import parse_pin
 from poetry_wheelmirror.errors import ConfigError
 from poetry_wheelmirror.errors import NoCompatibleWheelError
 from poetry_wheelmirror.manifest import WheelFile
 from poetry_wheelmirror.names import filename_problem
 from poetry_wheelmirror.names import normalize
-from poetry_wheelmirror.names import valid_project_name
 from poetry_wheelmirror.selection import PLATFORM_ALIASES
 from poetry_wheelmirror.selection import expand_platform
 from poetry_wheelmirror.selection import rank_wheels
@@ -82,7 +83,9 @@ def test_hostile_pieces_are_rejected(name: str, piece: str, at: int) -> None:
 @example("con")
 def test_accepted_filenames_are_single_safe_segments(name: str) -> None:
     if filename_problem(name) is not None:
+        assert filename_violation(name) is not None, name  # the written rule agrees
         return
+    assert filename_violation(name) is None, name
     assert name not in (".", "..")
     assert ".." not in name
     assert all(33 <= ord(c) < 127 for c in name)
@@ -98,8 +101,9 @@ def test_project_names_normalise_or_raise_value_error(name: str) -> None:
     try:
         normal = normalize(name)
     except ValueError:
-        assert not valid_project_name(name)
+        assert not PEP508_NAME.fullmatch(name), name
         return
+    assert PEP508_NAME.fullmatch(name), name
     assert re.fullmatch(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?", normal)
     assert normalize(normal) == normal
 
@@ -183,8 +187,10 @@ def test_parse_pin_returns_a_pin_or_config_error(pin: str) -> None:
         name, version = parse_pin(pin)
     except ConfigError:
         return
-    assert valid_project_name(name)
+    assert PEP508_NAME.fullmatch(name), name
     assert version
+    compact = "".join(pin.split())  # what was accepted is exactly NAME==VERSION (or ===)
+    assert compact in (f"{name}=={version}", f"{name}==={version}"), pin
 
 
 # -- ranking against pip -----------------------------------------------------------------

@@ -30,6 +30,7 @@ from poetry_wheelmirror.mirror.github import asset_name_problem
 from poetry_wheelmirror.mirror.github import github_token
 from poetry_wheelmirror.mirror.github import release_tag
 from poetry_wheelmirror.mirror.publishers import DirectoryPublisher
+from poetry_wheelmirror.mirror.publishers import GitHubPublisher
 from poetry_wheelmirror.mirror.publishers import Upload
 from poetry_wheelmirror.mirror.site import PublishedState
 
@@ -125,6 +126,27 @@ def test_uploading_a_taken_name_is_refused(fake: FakeGitHub, tmp_path: Path) -> 
     with pytest.raises(PublishError, match="refused asset"):
         api.upload_asset(release, path, path.name)
     assert fake.releases[("o/r", "x-1.0")].assets[path.name].data == b"one"
+
+
+@pytest.mark.parametrize("digest", [True, False], ids=["digest", "no-digest"])
+def test_an_upload_github_stored_with_other_bytes_is_an_error(
+    fake: FakeGitHub, tmp_path: Path, digest: bool
+) -> None:
+    """After uploading, the publisher compares the digest GitHub reports with the bytes
+    it sent; without a digest there is nothing to compare and the upload stands."""
+    fake.damage_uploads = True
+    fake.report_digest = digest
+    path = tmp_path / "x-1.0-py3-none-any.whl"
+    path.write_bytes(b"the wheel")
+    sha = hashlib.sha256(b"the wheel").hexdigest()
+    item = Upload("x", "1.0", path.name, path, sha, len(b"the wheel"))
+    publisher = GitHubPublisher(_client(fake))
+    if digest:
+        message = f"GitHub reports sha256 [0-9a-f]{{64}} for {path.name}, not {sha}"
+        with pytest.raises(PublishError, match=message):
+            publisher.put(item)
+    else:
+        assert publisher.put(item) is True
 
 
 def test_a_name_github_renamed_anyway_is_an_error(fake: FakeGitHub, tmp_path: Path) -> None:
