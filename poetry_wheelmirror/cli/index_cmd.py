@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from poetry_wheelmirror.cli.common import add_client_options
+from poetry_wheelmirror.cli.common import existing_dir_arg
 from poetry_wheelmirror.cli.common import make_client
 
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             "files are written."
         ),
     )
-    parser.add_argument("mirror", type=Path, metavar="DIR")
+    parser.add_argument("mirror", type=existing_dir_arg, metavar="DIR")
     parser.add_argument(
         "--refresh-upstream",
         action="store_true",

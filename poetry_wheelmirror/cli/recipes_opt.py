@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from poetry_wheelmirror.cli.common import existing_dir_arg
 from poetry_wheelmirror.errors import RecipeError
 
 if TYPE_CHECKING:
@@ -22,7 +23,7 @@ RECIPES_ENV = "WHEELMIRROR_RECIPES"
 def add_recipes_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--recipes",
-        type=Path,
+        type=existing_dir_arg,
         default=None,
         metavar="DIR",
         help=f"recipe folder (default: ${RECIPES_ENV}, else ./recipes, else the recipes "

@@ -8,6 +8,9 @@ import os
 import sys
 from pathlib import Path
 
+from poetry_wheelmirror.cli.common import existing_dir_arg
+from poetry_wheelmirror.cli.common import non_negative_number_arg
+from poetry_wheelmirror.cli.common import port_arg
 from poetry_wheelmirror.errors import ConfigError
 from poetry_wheelmirror.urls import is_loopback_host
 
@@ -26,10 +29,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             "upstream, so pip's index-url can point here."
         ),
     )
-    parser.add_argument("directory", metavar="DIR", type=Path, help="the mirror directory")
+    parser.add_argument(
+        "directory", metavar="DIR", type=existing_dir_arg, help="the mirror directory"
+    )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument(
-        "--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)"
+        "--port", type=port_arg, default=8000, help="port (default 8000; 0 picks a free one)"
     )
     parser.add_argument(
         "--upstream",
@@ -38,7 +43,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     parser.add_argument(
         "--upstream-ttl",
-        type=float,
+        type=non_negative_number_arg,
         default=300.0,
         metavar="SECONDS",
         help="how long an upstream page is used before it is revalidated (default 300)",

@@ -39,6 +39,9 @@ from typing import Any
 from typing import Final
 
 from poetry_wheelmirror.errors import WheelmirrorError
+from poetry_wheelmirror.plugin.default_gate import SourceBuilds
+from poetry_wheelmirror.plugin.default_gate import default_blocked_reason
+from poetry_wheelmirror.plugin.default_gate import unverifiable_reason
 from poetry_wheelmirror.settings import PluginSettings
 from poetry_wheelmirror.settings import cache_dir_for
 from poetry_wheelmirror.settings import load_settings
@@ -205,6 +208,8 @@ class Hook:
         self.redirected: dict[tuple[str, str], tuple[str, str]] = {}
         self._local_files: dict[str, Path] = {}
         self._deferred: list[str] | None = None
+        #: Packages left to a source build because the built-in default is not usable.
+        self.source_builds = SourceBuilds()
 
     # -- output -------------------------------------------------------------------------
 
@@ -233,11 +238,17 @@ class Hook:
 
     def reader(self) -> MirrorReader:
         if self._reader is None:
-            self._reader = open_reader(self.settings, self.poetry, self.warn)
+            # The built-in default was not configured by anyone: no network warnings.
+            warn = self.debug if self.settings.builtin_default else self.warn
+            self._reader = open_reader(self.settings, self.poetry, warn)
         return self._reader
 
     def _fail(self, error: Exception) -> None:
         self.failure = str(error)
+        if self.settings.builtin_default:
+            self.failure = f"the built-in mirror did not answer: {error}"
+            self.debug(self.failure)
+            return
         self.warn(f"mirror {self.settings.url} not used: {error}; installing without it")
 
     def begin_execution(self) -> None:
@@ -271,6 +282,8 @@ class Hook:
             return early
         with self.lock:
             if self.failure is None:
+                self.failure = default_blocked_reason(self.settings)
+            if self.failure is None:
                 try:
                     # Fetched on first need only: an install whose packages all have
                     # PyPI wheels never touches the mirror.
@@ -278,10 +291,16 @@ class Hook:
                 except WheelmirrorError as e:
                     self._fail(e)
             if self.failure is not None:
+                if self.settings.builtin_default:
+                    self.source_builds.add(name, package.version.text, self.failure)
                 return Decision(False, f"the mirror is unavailable ({self.failure})")
             try:
                 doc = self.reader().package(name)
             except WheelmirrorError as e:
+                if self.settings.builtin_default:
+                    reason = unverifiable_reason(f"its {name} document is unusable: {e}")
+                    self.source_builds.add(name, package.version.text, reason)
+                    return Decision(False, reason)
                 self.warn(f"{name}: mirror package document not used: {e}; installing without it")
                 return Decision(False, f"package document unusable: {e}")
         locked = {str(f.get("hash", "")) for f in package.files}
@@ -317,6 +336,11 @@ class Hook:
                 lambda: fetch_bundle(self.reader(), name, wheel),
                 label=f"{name} {version}",
             )
+        if not verdict.use and s.builtin_default and wheel.provenance is None:
+            # Nothing was forged, only not attested: quiet, like an absent mirror.
+            reason = unverifiable_reason("its wheels carry no provenance attestation")
+            self.source_builds.add(name, version, reason)
+            return Decision(False, reason)
         if verdict.use:
             if verdict.message:
                 with self.lock:
@@ -482,6 +506,9 @@ class Hook:
             self._patched.clear()
 
     def report(self, *, succeeded: bool = True) -> None:
+        quiet = self.source_builds.line()
+        if quiet and succeeded:
+            self.io.write_error_line(quiet)
         if not self.redirected:
             return
         names = ", ".join(f"{name} {version}" for name, version in self.redirected)
@@ -562,7 +589,7 @@ def _attach(command: Any, io: Any) -> Hook | None:
     chooser.choose_for = wrapped_choose_for
     executor.execute = wrapped_execute
     executor._download_archive = wrapped_download
-    hook.debug(f"using mirror {settings.url} (from {settings.url_source})")
+    hook.debug(f"using mirror {settings.url} (from {settings.url_origin})")
     return hook
 
 
@@ -623,7 +650,12 @@ def status_command(command: Any) -> int:
     except WheelmirrorError as e:
         command.line_error(f"<error>{_PREFIX}: {e}</error>")
         return 1
-    command.line(f"Mirror: <info>{settings.url}</info> (from {settings.url_source})")
+    command.line(f"Mirror: <info>{settings.url}</info> (from {settings.url_origin})")
+    if settings.builtin_default:
+        command.line(
+            "Trust: used only for wheels whose provenance verifies as built by"
+            f" {settings.provenance_repository} {settings.provenance_workflow}"
+        )
     if not settings.enabled:
         command.line(f"Plugin: <comment>off</comment> ({settings.disabled_reason})")
     if not poetry.locker.is_locked():
@@ -642,7 +674,11 @@ def status_command(command: Any) -> int:
         binary_allowed=_binary_policy_check(chooser),
         link_factory=Link,
     )
-    if settings.enabled:
+    blocked = default_blocked_reason(settings)
+    if blocked:
+        hook.failure = blocked
+        command.line(f"<comment>{blocked}</comment>")
+    elif settings.enabled:
         try:
             root = hook.reader().root()
             command.line(
