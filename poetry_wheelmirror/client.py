@@ -27,6 +27,7 @@ from typing import Any
 from poetry_wheelmirror import __version__
 from poetry_wheelmirror.errors import FetchError
 from poetry_wheelmirror.errors import HashMismatchError
+from poetry_wheelmirror.neterrors import describe_network_error
 from poetry_wheelmirror.urls import url_scheme_problem
 from poetry_wheelmirror.urls import url_to_path
 
@@ -268,7 +269,8 @@ class CachedClient:
                 error = f"timed out fetching {current}"
                 response = None
             except requests.exceptions.RequestException as e:
-                error = f"cannot reach {urllib.parse.urlsplit(current).netloc}: {type(e).__name__}"
+                where = urllib.parse.urlsplit(current).netloc
+                error = f"cannot reach {where}: {describe_network_error(e)}"
                 response = None
             if response is not None:
                 if response.is_redirect and redirects < _MAX_REDIRECTS:

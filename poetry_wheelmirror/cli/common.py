@@ -21,6 +21,7 @@ from poetry_wheelmirror.errors import ConfigError
 __all__ = [
     "add_client_options",
     "add_mirror_url_option",
+    "configured_mirror_url",
     "existing_dir_arg",
     "existing_mirror_arg",
     "make_client",
@@ -226,9 +227,15 @@ def new_or_existing_dir_arg(value: str) -> Path:
     if not parent.is_dir():
         msg = f"{value!r} cannot be created: {parent} is a file"
         raise argparse.ArgumentTypeError(msg)
-    if not os.access(parent, os.W_OK | os.X_OK):
-        msg = f"{value!r} cannot be created: {parent} is not writable"
-        raise argparse.ArgumentTypeError(msg)
+    # A real probe, not os.access: root passes every access check, and some file
+    # systems (/proc, read-only mounts) refuse what the permission bits allow.
+    import tempfile
+
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".wheelmirror-probe-", dir=parent))
+    except OSError as e:
+        msg = f"{value!r} cannot be created: {parent}: {e.strerror or e}"
+        raise argparse.ArgumentTypeError(msg) from None
     return path
 
 
@@ -245,3 +252,21 @@ def refuse_routing_to_directory(mirror: str, option: str) -> None:
             " every package it does not carry would fail to install"
         )
         raise ConfigError(msg)
+
+
+def configured_mirror_url(cli_value: str | None, what: str) -> str:
+    """The mirror to write into *what* (pip's or uv's configuration, a hashed
+    requirements file): one the user chose. The built-in default is refused: pip and uv
+    cannot check its wheels' provenance, so only the Poetry plugin (with sigstore)
+    uses it (docs/security.md)."""
+    from poetry_wheelmirror.config import choose_mirror
+
+    choice = choose_mirror(cli_value)
+    if choice.builtin_default:
+        msg = (
+            f"no mirror chosen for {what}: name the mirror you trust with --mirror URL,"
+            " $WHEELMIRROR_URL or `wheelmirror config set url URL` (the built-in default is"
+            " used only where its provenance is verified, by the Poetry plugin)"
+        )
+        raise ConfigError(msg)
+    return choice.url

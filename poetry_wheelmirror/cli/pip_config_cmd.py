@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from poetry_wheelmirror.cli.common import add_mirror_url_option
+from poetry_wheelmirror.cli.common import configured_mirror_url
 from poetry_wheelmirror.cli.common import refuse_routing_to_directory
 from poetry_wheelmirror.config import mirror_url
 from poetry_wheelmirror.urls import to_base_url
@@ -114,9 +115,10 @@ def _run(args: argparse.Namespace) -> int:
     from poetry_wheelmirror.installers.pipfiles import config_path
     from poetry_wheelmirror.installers.pipfiles import write_config
 
-    if args.mode == "routing":
-        refuse_routing_to_directory(mirror_url(args.mirror), "--mode routing")
-    index_url = to_base_url(mirror_url(args.mirror)) + "simple/"
+    mirror = mirror_url(args.mirror) if args.remove else configured_mirror_url(args.mirror, "pip")
+    if args.mode == "routing" and not args.remove:
+        refuse_routing_to_directory(mirror, "--mode routing")
+    index_url = to_base_url(mirror) + "simple/"
     if args.target == "print":
         if args.remove:
             print("wheelmirror: nothing to remove with --print", file=sys.stderr)
