@@ -12,7 +12,7 @@ Standard library only, so it runs before anything is installed, on CI and locall
         # and every `poetry wheelmirror <action> --help` works
 
 ``--index-url`` gives ``poetry self add`` a primary source (for machines where PyPI's
-JSON API is unavailable; see DESIGN.md section 2). Exits non-zero with one line naming
+JSON API is unavailable: ``poetry self add`` then needs a simple-API source). Exits non-zero with one line naming
 the first problem.
 """
 

@@ -12,7 +12,7 @@ given by ``WHEELMIRROR_POETRY_CACHE``), so later runs reuse them:
 ``poetry self add`` resolves Poetry's own dependencies, and PyPI's per-version JSON
 API is unavailable here, so the plugin environment gets its own Poetry config dir
 whose ``pyproject.toml`` has a primary ``[[tool.poetry.source]]`` pointing at the
-loopback PyPI pass-through index (see DESIGN.md section 2).
+loopback PyPI pass-through index (Poetry then uses the simple API, which answers).
 """
 
 from __future__ import annotations
