@@ -29,6 +29,7 @@ __all__ = [
     "is_mirror_url",
     "load_toml",
     "pip_config_files",
+    "pip_file_index_values",
     "pip_index_settings",
     "redact_url",
     "truthy",
@@ -157,6 +158,11 @@ def _pip_file_values(path: Path) -> dict[str, str]:
                 if name in ("index-url", "extra-index-url", "no-index", "i"):
                     values["index-url" if name == "i" else name] = value.strip()
     return values
+
+
+def pip_file_index_values(path: Path) -> dict[str, str]:
+    """The index options one pip config file sets (see _pip_file_values)."""
+    return _pip_file_values(path)
 
 
 def pip_index_settings(

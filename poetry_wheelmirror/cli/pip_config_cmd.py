@@ -114,6 +114,7 @@ def _run(args: argparse.Namespace) -> int:
     from poetry_wheelmirror.installers.pipconf import remove_mirror
     from poetry_wheelmirror.installers.pipfiles import config_path
     from poetry_wheelmirror.installers.pipfiles import write_config
+    from poetry_wheelmirror.pip_layers import check_pip_target
 
     mirror = mirror_url(args.mirror) if args.remove else configured_mirror_url(args.mirror, "pip")
     if args.mode == "routing" and not args.remove:
@@ -128,6 +129,8 @@ def _run(args: argparse.Namespace) -> int:
         _env_warnings(args.mode)
         return 0
     path: Path = args.path or config_path(args.target or "venv")
+    if not args.remove:
+        check_pip_target(path, option_key(args.mode), index_url, os.environ, home=Path.home())
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
