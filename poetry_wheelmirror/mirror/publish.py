@@ -205,7 +205,8 @@ class GitHubPublisher:
 
     def _existing(self, tag: str) -> dict[str, Asset]:
         if tag not in self._releases:
-            release = self.api.get_release(tag)
+            # A draft is one an unfinished run created: its uploads count as present.
+            release = self.api.get_release(tag) or self.api.find_draft(tag)
             self._releases[tag] = release
             self._assets[tag] = self.api.list_assets(release) if release else {}
         return self._assets[tag]
@@ -259,6 +260,12 @@ class GitHubPublisher:
             raise PublishError(msg)
         self._assets[tag][asset.name] = asset
         return True
+
+    def finish(self) -> None:
+        """Publish the draft releases this run uploaded into."""
+        for tag, release in self._releases.items():
+            if release is not None and release.draft:
+                self._releases[tag] = self.api.publish_release(release)
 
 
 # -- attestations -----------------------------------------------------------------------
@@ -459,6 +466,9 @@ def _publish_locked(
                 else:
                     report.uploaded.append(item.filename)
                     progress(f"published {item.filename}")
+        finish = getattr(publisher, "finish", None)  # GitHub: publish the draft releases
+        if finish is not None and not dry_run:
+            finish()
 
     # 3. Documents, upstream snapshots and index pages, then the root manifest.
     report.written = write_site(
