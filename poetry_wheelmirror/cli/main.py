@@ -17,6 +17,9 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from poetry_wheelmirror import __version__
+from poetry_wheelmirror.cli.output import QuietStderr
+from poetry_wheelmirror.cli.output import add_verbosity_options
+from poetry_wheelmirror.cli.output import apply_verbosity
 from poetry_wheelmirror.errors import EXIT_CODES
 from poetry_wheelmirror.errors import INTERNAL_ERROR_EXIT
 from poetry_wheelmirror.errors import WheelmirrorError
@@ -65,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     for name in command_modules():
         module = importlib.import_module(f"poetry_wheelmirror.cli.{name}")
         module.register(sub)
+    for child in sub.choices.values():
+        add_verbosity_options(child)
     return parser
 
 
@@ -80,6 +85,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as e:  # --help, --version, usage errors
         return e.code if isinstance(e.code, int) else 0 if e.code is None else 2
+    apply_verbosity(args)
+    stderr = sys.stderr
+    if getattr(args, "quiet", False):
+        sys.stderr = QuietStderr(stderr)
+    try:
+        return _run(args)
+    finally:
+        sys.stderr.flush()
+        sys.stderr = stderr
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         code = int(args.handler(args) or 0)
     except WheelmirrorError as e:

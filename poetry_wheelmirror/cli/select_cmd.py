@@ -55,6 +55,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="CPython version (default: this one)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="list every candidate")
+    parser.add_argument("--json", action="store_true", help="print the choice as JSON")
     add_client_options(parser)
     parser.set_defaults(handler=_select)
 
@@ -72,6 +73,22 @@ def _select(args: argparse.Namespace) -> int:
         raise NoCompatibleWheelError(msg)
     tags = supported_tags(args.python, args.platform)
     python = args.python or "{}.{}.{}".format(*sys.version_info[:3])
+    if args.json:
+        import json
+
+        wheel = select_wheel(entry.wheels, tags, python)
+        result = {
+            "filename": wheel.filename,
+            "url": reader.wheel_url(name, wheel),
+            "sha256": wheel.sha256,
+            "size": wheel.size,
+            "candidates": [
+                {"filename": c.wheel.filename, "reason": c.reason}
+                for c in rank_wheels(entry.wheels, tags, python)
+            ],
+        }
+        print(json.dumps(result, indent=2))
+        return 0
     if args.verbose:
         for candidate in rank_wheels(entry.wheels, tags, python):
             print(f"  {candidate.wheel.filename}: {candidate.reason}")
