@@ -49,6 +49,9 @@ def default_cache_dir() -> Path:
         return Path(env)
     if sys.platform == "darwin":
         return Path.home() / "Library" / "Caches" / "wheelmirror"
+    if sys.platform == "win32":
+        local = os.environ.get("LOCALAPPDATA") or str(Path.home() / "AppData" / "Local")
+        return Path(local) / "wheelmirror" / "Cache"
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "wheelmirror"
 

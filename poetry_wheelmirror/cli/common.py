@@ -20,11 +20,13 @@ from poetry_wheelmirror.errors import ConfigError
 
 __all__ = [
     "add_client_options",
+    "add_mirror_dir_option",
     "add_mirror_url_option",
     "configured_mirror_url",
     "existing_dir_arg",
     "existing_mirror_arg",
     "make_client",
+    "mirror_dir_from",
     "mirror_location_arg",
     "new_or_existing_dir_arg",
     "non_negative_number_arg",
@@ -247,7 +249,7 @@ def refuse_routing_to_directory(mirror: str, option: str) -> None:
 
     if to_base_url(mirror).lower().startswith("file:"):
         msg = (
-            f"{option} needs a routing index (wheelmirror serve DIR --upstream"
+            f"{option} needs a routing index (wheelmirror serve --mirror DIR --upstream"
             f" https://pypi.org/simple/), not the static mirror directory {mirror}:"
             " every package it does not carry would fail to install"
         )
@@ -270,3 +272,41 @@ def configured_mirror_url(cli_value: str | None, what: str) -> str:
         )
         raise ConfigError(msg)
     return choice.url
+
+
+def add_mirror_dir_option(parser: argparse.ArgumentParser, *, help: str) -> None:
+    """``--mirror DIR`` for a command that works on a local mirror directory; the older
+    positional ``DIR`` still works as a deprecated spelling (see mirror_dir_from)."""
+    parser.add_argument(
+        "legacy_mirror_dir",
+        nargs="?",
+        type=existing_dir_arg,
+        metavar="DIR",
+        help="deprecated spelling of --mirror DIR",
+    )
+    parser.add_argument(
+        "--mirror", dest="mirror_dir", type=existing_dir_arg, metavar="DIR", help=help
+    )
+
+
+def mirror_dir_from(args: argparse.Namespace, command: str) -> Path:
+    """The directory given by ``--mirror`` or, deprecated, positionally (with a warning)."""
+    import sys
+
+    chosen: Path | None = args.mirror_dir
+    legacy: Path | None = args.legacy_mirror_dir
+    if chosen is not None and legacy is not None and chosen != legacy:
+        msg = f"two mirror directories given: --mirror {chosen} and {legacy}"
+        raise ConfigError(msg)
+    if chosen is None and legacy is None:
+        msg = f"no mirror directory: wheelmirror {command} --mirror DIR"
+        raise ConfigError(msg)
+    if chosen is None:
+        print(
+            f"wheelmirror: warning: `wheelmirror {command} DIR` is deprecated:"
+            f" use `wheelmirror {command} --mirror DIR`",
+            file=sys.stderr,
+        )
+    result = chosen or legacy
+    assert result is not None
+    return result

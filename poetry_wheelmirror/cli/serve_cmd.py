@@ -1,4 +1,4 @@
-"""``wheelmirror serve DIR [--host H] [--port N] [--upstream URL]``."""
+"""``wheelmirror serve --mirror DIR [--host H] [--port N] [--upstream URL]``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import os
 import sys
 from pathlib import Path
 
-from poetry_wheelmirror.cli.common import existing_dir_arg
+from poetry_wheelmirror.cli.common import add_mirror_dir_option
+from poetry_wheelmirror.cli.common import mirror_dir_from
 from poetry_wheelmirror.cli.common import non_negative_number_arg
 from poetry_wheelmirror.cli.common import port_arg
 from poetry_wheelmirror.errors import ConfigError
@@ -29,9 +30,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             "upstream, so pip's index-url can point here."
         ),
     )
-    parser.add_argument(
-        "directory", metavar="DIR", type=existing_dir_arg, help="the mirror directory"
-    )
+    add_mirror_dir_option(parser, help="the mirror directory")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument(
         "--port", type=port_arg, default=8000, help="port (default 8000; 0 picks a free one)"
@@ -65,7 +64,7 @@ def _serve(args: argparse.Namespace) -> int:
     from poetry_wheelmirror.serve.server import serve
     from poetry_wheelmirror.serve.upstream import Upstream
 
-    directory: Path = args.directory
+    directory: Path = mirror_dir_from(args, "serve")
     if not directory.is_dir():
         msg = f"not a directory: {directory}"
         raise ConfigError(msg)

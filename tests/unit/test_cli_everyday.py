@@ -123,3 +123,17 @@ def test_bash_completion_completes(tmp_path: Path, words: str, expected: set[str
         ["bash", "-c", driver], capture_output=True, text=True, check=True, cwd=tmp_path
     )
     assert set(result.stdout.split()) == expected
+
+
+def test_mirror_directory_is_named_by_mirror_and_positional_is_deprecated(
+    mirror: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["index", "--mirror", str(mirror)]) == 0
+    assert "deprecated" not in capsys.readouterr().err
+    assert main(["index", str(mirror)]) == 0
+    err = capsys.readouterr().err
+    assert "warning: `wheelmirror index DIR` is deprecated: use `wheelmirror index --mirror DIR`" in err
+    assert main(["index"]) == 2
+    assert capsys.readouterr().err == "wheelmirror: error: no mirror directory: wheelmirror index --mirror DIR\n"
+    assert main(["select", "--manifest", str(mirror), "--help"]) == 0
+    assert "deprecated spelling of --mirror" in capsys.readouterr().out
