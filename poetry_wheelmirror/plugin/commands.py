@@ -26,6 +26,9 @@ class StatusCommand(EnvCommand):  # type: ignore[misc]  # Poetry is untyped here
         "Show, for the lock file and this environment, which packages come from the mirror,"
         " which from PyPI as wheels and which still build from source (-v: URLs)."
     )
+    options = [  # noqa: RUF012  # cleo reads a plain class attribute
+        option("json", None, "Print the packages as JSON.", flag=True),
+    ]
 
     def handle(self) -> int:
         return status_command(self)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import json
 import shutil
 import threading
 from collections.abc import Iterator
@@ -84,6 +85,13 @@ def test_hostile_server_at_the_default_address_gets_nothing_installed(
     assert "Trust: used only for wheels whose provenance verifies as built by poetry-wheelmirror/mirror" in text, text
     (row,) = [line for line in text.splitlines() if "markupsafe 2.0.1" in line]
     assert " build " in row, text
+    as_json = poetries.plugin.run("wheelmirror", "status", "--json", cwd=project, env=env)
+    data = json.loads(as_json.stdout)
+    assert (data["mirror"], data["source"]) == (url, "default")
+    (package,) = [p for p in data["packages"] if p["package"] == "markupsafe 2.0.1"]
+    assert package["from"] == "build"
+    assert "needs sigstore" in package["reason"]
+    assert data["counts"]["build"] == 1
     assert log == []
 
     # A typo is refused, and the user config is not written.
