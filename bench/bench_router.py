@@ -249,6 +249,7 @@ def all_servers(peer_python: Path, mirror: Path, work: Path) -> Iterator[dict[st
             "-m",
             "poetry_wheelmirror.cli.main",
             "serve",
+            "--mirror",
             str(mirror),
             "--port",
             str(ours),
