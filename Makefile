@@ -43,7 +43,7 @@ soak: $(STAMP)
 
 ## mutate: break each critical behaviour in turn and check its tests catch it (minutes; not in CI)
 mutate: $(STAMP)
-	$(BIN)/python -m devtools.mutate
+	$(BIN)/python -m devtools.mutate $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist

@@ -12,8 +12,8 @@ Standard library only, so it runs before anything is installed, on CI and locall
         # and every `poetry wheelmirror <action> --help` works
 
 ``--index-url`` gives ``poetry self add`` a primary source (for machines where PyPI's
-JSON API is unavailable; see DESIGN.md section 2). Exits non-zero with one line naming
-the first problem.
+JSON API is unavailable: ``poetry self add`` then needs a simple-API source). Exits
+non-zero with one line naming the first problem.
 """
 
 from __future__ import annotations
@@ -48,6 +48,19 @@ REQUIRED_ENTRY_POINTS = {
     },
 }
 REQUIRED_SDIST_FILES = ("pyproject.toml", "README.md", "poetry_wheelmirror/__init__.py")
+
+
+#: The publish action release.yml pins, by commit, and the twine and packaging versions it
+#: bundles (its requirements/runtime.txt at that commit): `check` runs `twine check` with
+#: exactly these, so what passes here is what the upload step accepts.
+PUBLISH_ACTION = {
+    "dc37677b2e1c63e2034f94d8a5b11f265b73ba33": {
+        "tag": "v1.14.2",
+        "twine": "7.0.0",
+        "packaging": "26.2",
+    },
+}
+_ACTION_USE = re.compile(r"pypa/gh-action-pypi-publish@([0-9a-f]{40})")
 
 
 class CheckFailed(Exception):
@@ -96,9 +109,48 @@ def _required_wheel_files() -> list[str]:
     return [*REQUIRED_WHEEL_FILES, *(f"{DIST_NAME}/schema/{p.name}" for p in schemas)]
 
 
+def publish_action_tools(workflow: Path | None = None) -> dict[str, str]:
+    """The tag and bundled tool versions of the publish action release.yml pins."""
+    text = (workflow or REPO / ".github" / "workflows" / "release.yml").read_text()
+    pins = set(_ACTION_USE.findall(text))
+    if len(pins) != 1:
+        msg = f"release.yml must pin pypa/gh-action-pypi-publish by one commit, found {pins}"
+        raise CheckFailed(msg)
+    (sha,) = pins
+    if sha not in PUBLISH_ACTION:
+        msg = (
+            f"release.yml pins pypa/gh-action-pypi-publish@{sha}, whose bundled twine is not"
+            " recorded in PUBLISH_ACTION (.ci/release_check.py): look up its"
+            " requirements/runtime.txt and add it"
+        )
+        raise CheckFailed(msg)
+    return PUBLISH_ACTION[sha]
+
+
+def check_same_twine_as_the_action() -> None:
+    """Refuse to check with another twine/packaging than the publish step bundles."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version
+
+    action = publish_action_tools()
+    for tool in ("twine", "packaging"):
+        try:
+            have = version(tool)
+        except PackageNotFoundError:
+            have = "none"
+        if have != action[tool]:
+            msg = (
+                f"{tool} {have} is installed, but the publish action {action['tag']} runs"
+                f" {tool} {action[tool]}: pip install -r .ci/release-requirements.txt"
+            )
+            raise CheckFailed(msg)
+
+
 def check(dist: Path, tag: str | None) -> None:
-    """twine check, then the contents of the wheel and the sdist."""
+    """twine check (with the publish action's twine), then the contents of the wheel
+    and the sdist."""
     wheel, sdist = _dists(dist)
+    check_same_twine_as_the_action()
     _run([sys.executable, "-m", "twine", "check", "--strict", str(wheel), str(sdist)])
     version = _version_of(wheel)
     if tag is not None and tag != f"v{version}":

@@ -270,7 +270,7 @@ def all_servers(
     with contextlib.ExitStack() as stack:
         upstream = stack.enter_context(upstream_server())
         ports = {server: free_port() for server in SERVERS}
-        cmd = [sys.executable, "-m", "poetry_wheelmirror.cli.main", "serve", str(mirror),
+        cmd = [sys.executable, "-m", "poetry_wheelmirror.cli.main", "serve", "--mirror", str(mirror),
                "--port", str(ports["wheelmirror"]), "--upstream", upstream,
                "--cache-dir", str(work / "wm-cache")]  # fmt: skip
         stack.enter_context(run_server(cmd, _clean_env(), REPO))

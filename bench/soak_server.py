@@ -109,6 +109,7 @@ def routing_index(mirror: Path, upstream: str, work: Path, ttl: float) -> Iterat
     )
     cmd += [
         "serve",
+        "--mirror",
         str(mirror),
         "--port",
         "0",

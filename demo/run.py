@@ -270,9 +270,9 @@ def uv_demo(mirror_url: str, mirror: Path, baseline: dict[str, Outcome]) -> tupl
 
 @contextmanager
 def serve(mirror: Path) -> Iterator[str]:
-    """`wheelmirror serve DIR --port 0`, stopped on exit (Ctrl-C included)."""
+    """`wheelmirror serve --mirror DIR --port 0`, stopped on exit (Ctrl-C included)."""
     proc = subprocess.Popen(
-        [str(WHEELMIRROR), "serve", str(mirror), "--port", "0"],
+        [str(WHEELMIRROR), "serve", "--mirror", str(mirror), "--port", "0"],
         stdout=subprocess.PIPE,
         text=True,
         env=clean_env(),

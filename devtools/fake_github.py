@@ -4,8 +4,12 @@ GitHub is unreachable from the machines this project is developed and tested on,
 GitHub publishing backend is tested against this fake. It implements what
 ``poetry_wheelmirror.mirror.github`` uses, with GitHub's documented behaviour:
 
-* ``GET /repos/O/R/releases/tags/TAG`` (404 when missing), ``POST /repos/O/R/releases``
-  (422 ``already_exists`` for a taken tag);
+* ``GET /repos/O/R/releases/tags/TAG`` (404 when missing, and for a draft),
+  ``POST /repos/O/R/releases`` (422 ``already_exists`` for a taken tag; ``draft``),
+  ``GET /repos/O/R/releases`` (drafts included), ``PATCH /repos/O/R/releases/ID``
+  (``draft: false`` publishes);
+* ``immutable_releases``: GitHub's "immutable releases" setting, under which an upload to
+  a published release answers 422 ``Cannot upload assets to an immutable release``;
 * ``GET /repos/O/R/releases/ID/assets`` paginated with a ``Link: rel="next"`` header;
 * ``POST /uploads/repos/O/R/releases/ID/assets?name=N`` (the release's ``upload_url``),
   422 ``already_exists`` for a taken name, renaming names the way GitHub does;
@@ -53,6 +57,7 @@ class FakeRelease:
     tag: str
     name: str
     assets: dict[str, FakeAsset] = field(default_factory=dict)
+    draft: bool = False
 
 
 class FakeGitHub:
@@ -70,6 +75,7 @@ class FakeGitHub:
         #: so the digest GitHub reports is not the one of the bytes sent.
         self.damage_uploads = False
         self.rename: Callable[[str], str] = github_rename
+        self.immutable_releases = False
         self._next_id = 1000
 
     def new_id(self) -> int:
@@ -82,6 +88,7 @@ class FakeGitHub:
             "tag_name": rel.tag,
             "name": rel.name,
             "upload_url": f"{self.url}/uploads/repos/{repo}/releases/{rel.id}/assets{{?name,label}}",
+            "draft": rel.draft,
             "html_url": f"{self.url}/{repo}/releases/tag/{rel.tag}",
         }
 
@@ -178,7 +185,7 @@ def _handler(state: FakeGitHub) -> type[http.server.BaseHTTPRequestHandler]:
             m = re.fullmatch(rf"/{_REPO}/releases/download/(?P<tag>[^/]+)/(?P<name>[^/]+)", path)
             if m and method in ("GET", "HEAD"):
                 rel = state.releases.get((m["repo"], m["tag"]))
-                asset = rel.assets.get(m["name"]) if rel else None
+                asset = rel.assets.get(m["name"]) if rel and not rel.draft else None
                 if asset is None or asset.state != "uploaded":
                     self._error(404, "Not Found")
                 else:
@@ -189,10 +196,30 @@ def _handler(state: FakeGitHub) -> type[http.server.BaseHTTPRequestHandler]:
             m = re.fullmatch(rf"/repos/{_REPO}/releases/tags/(?P<tag>[^/]+)", path)
             if m and method == "GET":
                 rel = state.releases.get((m["repo"], m["tag"]))
-                if rel is None:
+                if rel is None or rel.draft:
                     self._error(404, "Not Found")
                 else:
                     self._send(200, state.release_json(m["repo"], rel))
+                return
+            m = re.fullmatch(rf"/repos/{_REPO}/releases", path)
+            if m and method == "GET":
+                listed = [
+                    state.release_json(rp, r) for (rp, _), r in state.releases.items() if rp == m["repo"]
+                ]
+                self._send(200, listed)
+                return
+            m = re.fullmatch(rf"/repos/{_REPO}/releases/(?P<id>\d+)", path)
+            if m and method == "PATCH":
+                found = next(
+                    (r for (rp, _), r in state.releases.items() if rp == m["repo"] and r.id == int(m["id"])),
+                    None,
+                )
+                if found is None:
+                    self._error(404, "Not Found")
+                else:
+                    if json.loads(body or b"{}").get("draft") is False:
+                        found.draft = False
+                    self._send(200, state.release_json(m["repo"], found))
                 return
             m = re.fullmatch(rf"/repos/{_REPO}/releases", path)
             if m and method == "POST":
@@ -203,7 +230,12 @@ def _handler(state: FakeGitHub) -> type[http.server.BaseHTTPRequestHandler]:
                 elif (m["repo"], tag) in state.releases:
                     self._error(422, "Validation Failed", "already_exists")
                 else:
-                    rel = FakeRelease(id=state.new_id(), tag=tag, name=str(data.get("name", tag)))
+                    rel = FakeRelease(
+                        id=state.new_id(),
+                        tag=tag,
+                        name=str(data.get("name", tag)),
+                        draft=bool(data.get("draft", False)),
+                    )
                     state.releases[(m["repo"], tag)] = rel
                     self._send(201, state.release_json(m["repo"], rel))
                 return
@@ -263,6 +295,9 @@ def _handler(state: FakeGitHub) -> type[http.server.BaseHTTPRequestHandler]:
             if rel is None:
                 self._error(404, "Not Found")
                 return
+            if state.immutable_releases and not rel.draft:
+                self._error(422, "Cannot upload assets to an immutable release.")
+                return
             if self.headers.get("Content-Type") != "application/octet-stream":
                 self._error(422, "Validation Failed", "content_type")
                 return
@@ -276,7 +311,7 @@ def _handler(state: FakeGitHub) -> type[http.server.BaseHTTPRequestHandler]:
             rel.assets[name] = asset
             self._send(201, state.asset_json(repo, rel, asset))
 
-        do_GET = do_POST = do_DELETE = do_HEAD = _route
+        do_GET = do_POST = do_DELETE = do_HEAD = do_PATCH = _route
 
     return Handler
 

@@ -176,12 +176,14 @@ class ServedMirror:
 def serve_mirror(
     directory: Path, *args: str, env: dict[str, str] | None = None
 ) -> Iterator[ServedMirror]:
-    """Run ``wheelmirror serve DIR --port 0 ARGS`` and yield its URL (from its banner)."""
+    """Run ``wheelmirror serve --mirror DIR --port 0 ARGS`` and yield its URL (from its
+    banner)."""
     cmd = [
         PYTHON,
         "-m",
         "poetry_wheelmirror.cli.main",
         "serve",
+        "--mirror",
         str(directory),
         "--port",
         "0",

@@ -248,6 +248,9 @@ def project_env(work: Path, **extra: str) -> dict[str, str]:
     its own cache, config and data dirs, the venv in the project."""
     for sub in ("cache", "config", "data"):
         (work / f"poetry-{sub}").mkdir(parents=True, exist_ok=True)
+    # The user-level mirror setting (wheelmirror config set url) of this machine's user
+    # must not leak into a test: each project gets its own, empty unless a test writes it.
+    extra.setdefault("WHEELMIRROR_CONFIG", str(work / "wheelmirror-config.toml"))
     return clean_env(
         POETRY_CACHE_DIR=str(work / "poetry-cache"),
         POETRY_CONFIG_DIR=str(work / "poetry-config"),

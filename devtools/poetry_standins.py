@@ -119,7 +119,7 @@ def make_hook(
 ) -> tuple[Hook, IO]:
     io = io or IO()
     hook = Hook(
-        settings=PluginSettings(url=url),
+        settings=PluginSettings(url=url, url_source="env"),
         io=io,
         env=Env(),
         poetry=Poetry(tmp_path / "poetry-cache"),

@@ -49,6 +49,7 @@ def start_router(
         [
             str(WHEELMIRROR),
             "serve",
+            "--mirror",
             str(mirror),
             "--port",
             "0",

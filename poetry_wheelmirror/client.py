@@ -29,6 +29,7 @@ from poetry_wheelmirror import __version__
 from poetry_wheelmirror.errors import FetchError
 from poetry_wheelmirror.errors import HashMismatchError
 from poetry_wheelmirror.fs import atomic_write
+from poetry_wheelmirror.neterrors import describe_network_error
 from poetry_wheelmirror.urls import url_scheme_problem
 from poetry_wheelmirror.urls import url_to_path
 
@@ -50,6 +51,9 @@ def default_cache_dir() -> Path:
         return Path(env)
     if sys.platform == "darwin":
         return Path.home() / "Library" / "Caches" / "wheelmirror"
+    if sys.platform == "win32":
+        local = os.environ.get("LOCALAPPDATA") or str(Path.home() / "AppData" / "Local")
+        return Path(local) / "wheelmirror" / "Cache"
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "wheelmirror"
 
@@ -265,7 +269,7 @@ class CachedClient:
             except requests.exceptions.RequestException as e:
                 # The host only: a netloc's userinfo is a credential.
                 host = urllib.parse.urlsplit(current).netloc.rpartition("@")[2]
-                error = f"cannot reach {host}: {type(e).__name__}"
+                error = f"cannot reach {host}: {describe_network_error(e)}"
                 response = None
             if response is not None:
                 if response.is_redirect and redirects < _MAX_REDIRECTS:

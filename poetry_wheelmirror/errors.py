@@ -1,8 +1,14 @@
-"""One small exception hierarchy; only the CLI layer turns these into exit codes."""
+"""One small exception hierarchy; only the CLI layer turns these into exit codes.
+
+Every ``wheelmirror`` command exits with the same statuses (:data:`EXIT_CODES`, printed
+by ``wheelmirror --help`` and listed in docs/troubleshooting.md).
+"""
 
 from __future__ import annotations
 
 __all__ = [
+    "EXIT_CODES",
+    "INTERNAL_ERROR_EXIT",
     "BuildError",
     "ConfigError",
     "FetchError",
@@ -102,3 +108,23 @@ class ProvenanceError(WheelmirrorError):
     """A wheel's provenance attestation is missing, malformed, or does not verify."""
 
     exit_code = 9
+
+
+#: Exit status of an unexpected exception (a bug): sysexits' EX_SOFTWARE.
+INTERNAL_ERROR_EXIT = 70
+
+#: Every exit status a ``wheelmirror`` command uses, and what it means.
+EXIT_CODES: tuple[tuple[int, str], ...] = (
+    (0, "success"),
+    (1, "a check or verification found problems; a file could not be read or written"),
+    (ConfigError.exit_code, "usage or configuration error: a bad option, value or setting"),
+    (ManifestError.exit_code, "a manifest, package document or recipe is malformed"),
+    (FetchError.exit_code, "network error: not reachable, HTTP error, timeout, TLS"),
+    (HashMismatchError.exit_code, "downloaded bytes do not match their sha256"),
+    (NoCompatibleWheelError.exit_code, "no mirror wheel fits the interpreter and platform"),
+    (BuildError.exit_code, "a wheel build failed (the mirror is left as it was)"),
+    (PublishError.exit_code, "publishing would overwrite a file, or an upload failed"),
+    (ProvenanceError.exit_code, "a provenance attestation is missing or does not verify"),
+    (INTERNAL_ERROR_EXIT, "internal error (a bug: please report it)"),
+    (130, "interrupted (Ctrl-C)"),
+)

@@ -31,6 +31,7 @@ __all__ = [
     "is_mirror_url",
     "pip_config_files",
     "pip_config_target",
+    "pip_file_index_values",
     "pip_index_settings",
     "redact_url",
     "truthy",
@@ -208,6 +209,11 @@ def _pip_file_values(path: Path) -> dict[str, str]:
                 if name in ("index-url", "extra-index-url", "no-index", "i"):
                     values["index-url" if name == "i" else name] = value.strip()
     return values
+
+
+def pip_file_index_values(path: Path) -> dict[str, str]:
+    """The index options one pip config file sets (see _pip_file_values)."""
+    return _pip_file_values(path)
 
 
 def pip_index_settings(

@@ -8,6 +8,7 @@ and pip agree on which file an interpreter gets.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 __all__ = [
     "PLATFORM_ALIASES",
     "Candidate",
+    "check_platform",
     "expand_platform",
     "rank_wheels",
     "select_wheel",
@@ -46,7 +48,21 @@ PLATFORM_ALIASES = {
     "linux-aarch64": "manylinux_2_17_aarch64",
     "musllinux-x86_64": "musllinux_1_2_x86_64",
     "musllinux-aarch64": "musllinux_1_2_aarch64",
+    "windows-x86_64": "win_amd64",
+    "windows-arm64": "win_arm64",
 }
+
+#: The shapes of wheel platform tags accepted besides the names above.
+_PLATFORM_TAG = re.compile(
+    r"^(?:(?:manylinux|musllinux)_\d+_\d+_(?P<linux>[a-z0-9_]+)"
+    r"|manylinux(?:1|2010|2014)_(?P<legacy>[a-z0-9_]+)"
+    r"|linux_(?P<plain>[a-z0-9_]+)"
+    r"|macosx_\d+_\d+_(?P<mac>arm64|x86_64|universal2|universal|intel|fat64|fat32|fat|i386|ppc64|ppc)"
+    r"|win32|win_amd64|win_arm64)$"
+)
+_LINUX_ARCHES = frozenset(
+    {"x86_64", "i686", "aarch64", "armv7l", "armv6l", "ppc64le", "ppc64", "s390x", "riscv64"}
+)
 
 #: Bounds on the version numbers in a platform tag (glibc 2.99, macOS 99.99): far above
 #: anything real, low enough that expanding a tag stays cheap.
@@ -54,6 +70,32 @@ _MAX_MINOR = 99
 _MAX_MACOS_MAJOR = 99
 
 _LEGACY_MANYLINUX = {(2, 17): "manylinux2014", (2, 12): "manylinux2010", (2, 5): "manylinux1"}
+
+
+def check_platform(value: str) -> str:
+    """*value* when it is a known platform name or a well-formed wheel platform tag;
+    else ConfigError naming the closest known name (``macos-arm`` -> ``macos-arm64``).
+
+    >>> check_platform("macos-arm64"), check_platform("manylinux_2_28_aarch64")
+    ('macos-arm64', 'manylinux_2_28_aarch64')
+    """
+    import difflib
+
+    if value in PLATFORM_ALIASES:
+        return value
+    match = _PLATFORM_TAG.match(value)
+    arch = match and (match["linux"] or match["legacy"] or match["plain"])
+    if match and (not arch or arch in _LINUX_ARCHES):
+        expand_platform(value)  # the version ranges
+        return value
+    names = sorted(PLATFORM_ALIASES)
+    close = difflib.get_close_matches(value.lower(), [*names, "win_amd64", "win_arm64"], n=2)
+    hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    msg = (
+        f"unknown platform {value!r}{hint} (use one of {', '.join(names)},"
+        " or a wheel platform tag such as manylinux_2_28_x86_64 or macosx_11_0_arm64)"
+    )
+    raise ConfigError(msg)
 
 
 def expand_platform(platform: str) -> list[str]:

@@ -1,6 +1,7 @@
 """The plugin's settings: ``[tool.poetry-wheelmirror]``, environment variables, defaults (pure).
 
-Precedence is environment > pyproject.toml > packaged default, per setting::
+Precedence is environment > pyproject.toml > the user's config file (``url`` only,
+written by ``wheelmirror config set url URL``) > packaged default, per setting::
 
     [tool.poetry-wheelmirror]
     url = "https://example.org/mirror/"   # the mirror's base URL (or a local directory)
@@ -15,6 +16,10 @@ Precedence is environment > pyproject.toml > packaged default, per setting::
 plugin off on this machine whatever the project says;
 ``POETRY_WHEELMIRROR_PROVENANCE`` overrides ``provenance``. ``poetry config`` rejects unknown
 keys, which is why the per-machine settings are environment variables.
+
+A mirror the user named (any of the above) is trusted as configured. The built-in
+default is not: for it, provenance is always ``require``, against the repository and
+workflow pinned in config.py, whatever the settings say (docs/security.md).
 """
 
 from __future__ import annotations
@@ -31,7 +36,12 @@ from typing import Literal
 from packaging.utils import NormalizedName
 from packaging.utils import canonicalize_name
 
+from poetry_wheelmirror.config import DEFAULT_MIRROR_REPOSITORY
 from poetry_wheelmirror.config import DEFAULT_MIRROR_URL
+from poetry_wheelmirror.config import DEFAULT_MIRROR_WORKFLOW
+from poetry_wheelmirror.config import default_mirror_url
+from poetry_wheelmirror.config import read_user_config
+from poetry_wheelmirror.config import user_config_path
 from poetry_wheelmirror.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -67,7 +77,7 @@ _KNOWN_KEYS: Final = frozenset(
     }
 )
 #: Where the mirror URL came from.
-UrlSource = Literal["env", "pyproject", "default"]
+UrlSource = Literal["env", "pyproject", "user", "default"]
 _TRUE: Final = frozenset({"1", "true", "yes", "on"})
 _FALSE: Final = frozenset({"", "0", "false", "no", "off"})
 
@@ -77,7 +87,7 @@ class PluginSettings:
     """Resolved settings for one Poetry run."""
 
     url: str = DEFAULT_MIRROR_URL
-    #: Where ``url`` came from: ``"env"``, ``"pyproject"`` or ``"default"``.
+    #: Where ``url`` came from: ``"env"``, ``"pyproject"``, ``"user"`` or ``"default"``.
     url_source: UrlSource = "default"
     enabled: bool = True
     #: Why the plugin is off (empty when enabled).
@@ -91,6 +101,20 @@ class PluginSettings:
     #: ``https://OWNER.github.io/REPO/`` url names (see :meth:`expected_repository`).
     provenance_repository: str = ""
     provenance_workflow: str = ".github/workflows/build.yml"
+
+    @property
+    def builtin_default(self) -> bool:
+        """Whether the URL is the built-in default (used only with verified provenance)."""
+        return self.url_source == "default"
+
+    @property
+    def url_origin(self) -> str:
+        """Where the URL came from, for messages."""
+        return {
+            "env": f"${URL_ENV}",
+            "pyproject": f"[tool.{TOOL_TABLE}] url",
+            "user": "the user config (wheelmirror config set url)",
+        }.get(self.url_source, "the built-in default")
 
     def expected_repository(self) -> str:
         """The repository whose workflow must have signed the wheels ("": unknown)."""
@@ -173,11 +197,15 @@ def _platforms(value: object) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
         msg = f"[tool.{TOOL_TABLE}] platforms must be a list of platform names"
         raise ConfigError(msg)
-    from poetry_wheelmirror.selection import expand_platform
+    from poetry_wheelmirror.selection import check_platform
 
     for entry in value:
         if entry != "any":
-            expand_platform(entry)  # raises ConfigError for a malformed tag
+            try:
+                check_platform(entry)
+            except ConfigError as e:
+                msg = f"[tool.{TOOL_TABLE}] platforms: {e}"
+                raise ConfigError(msg) from None
     return tuple(value)
 
 
@@ -192,7 +220,12 @@ def _flag(value: str, name: str) -> bool:
 
 
 def load_settings(table: Mapping[str, Any] | None, environ: Mapping[str, str]) -> PluginSettings:
-    """Resolve the settings; ConfigError names the first invalid value."""
+    """Resolve the settings; ConfigError names the first invalid value.
+
+    The user config file is found through *environ* (``$WHEELMIRROR_CONFIG``,
+    ``$XDG_CONFIG_HOME``, ``$HOME``) and read only when neither the environment nor
+    the project names a mirror.
+    """
     table = table or {}
     unknown = sorted(set(table) - _KNOWN_KEYS)
     if unknown:
@@ -200,7 +233,7 @@ def load_settings(table: Mapping[str, Any] | None, environ: Mapping[str, str]) -
         msg = f"[tool.{TOOL_TABLE}]: unknown key {unknown[0]!r} (known: {known})"
         raise ConfigError(msg)
 
-    url: str = DEFAULT_MIRROR_URL
+    url: str = ""
     url_source: UrlSource = "default"
     if "url" in table:
         if not isinstance(table["url"], str) or not table["url"].strip():
@@ -209,6 +242,15 @@ def load_settings(table: Mapping[str, Any] | None, environ: Mapping[str, str]) -
         url, url_source = table["url"].strip(), "pyproject"
     if environ.get(URL_ENV, "").strip():
         url, url_source = environ[URL_ENV].strip(), "env"
+    if not url:
+        try:
+            url = read_user_config(environ).get("url", "")
+        except ConfigError as e:
+            msg = f"{e} (fix or remove {user_config_path(environ)})"
+            raise ConfigError(msg) from None
+        url_source = "user" if url else "default"
+    if not url:
+        url = default_mirror_url(environ)
 
     enabled, reason = True, ""
     if "enabled" in table:
@@ -222,6 +264,13 @@ def load_settings(table: Mapping[str, Any] | None, environ: Mapping[str, str]) -
 
     allow, deny = _packages(table.get("packages"))
     provenance, prov_repo, prov_workflow = _provenance(table, environ)
+    if url_source == "default":
+        # Not configured by anyone: only wheels this project's own workflow built.
+        provenance, prov_repo, prov_workflow = (
+            "require",
+            DEFAULT_MIRROR_REPOSITORY,
+            DEFAULT_MIRROR_WORKFLOW,
+        )
     return PluginSettings(
         url=url,
         url_source=url_source,

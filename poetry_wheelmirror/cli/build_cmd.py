@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from poetry_wheelmirror.cli.common import add_client_options
 from poetry_wheelmirror.cli.common import make_client
+from poetry_wheelmirror.cli.common import new_or_existing_dir_arg
 from poetry_wheelmirror.cli.recipes_opt import add_recipes_option
 from poetry_wheelmirror.cli.recipes_opt import recipes_from_args
 from poetry_wheelmirror.errors import BuildError
@@ -32,7 +32,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument(
         "--mirror",
         required=True,
-        type=Path,
+        type=new_or_existing_dir_arg,
         metavar="DIR",
         help="local mirror directory (created when missing)",
     )

@@ -1,8 +1,15 @@
-"""Options and helpers shared by several subcommands."""
+"""Options and helpers shared by several subcommands.
+
+The ``*_arg`` functions are argparse ``type=`` validators: a bad value is refused while
+the command line is parsed, before anything is fetched, built or written, with one
+line and exit status 2 (see errors.EXIT_CODES).
+"""
 
 from __future__ import annotations
 
 import argparse
+import math
+import os
 from pathlib import Path
 
 from poetry_wheelmirror.client import CachedClient
@@ -13,10 +20,23 @@ from poetry_wheelmirror.errors import ConfigError
 
 __all__ = [
     "add_client_options",
+    "add_mirror_dir_option",
     "add_mirror_url_option",
+    "configured_mirror_url",
+    "existing_dir_arg",
+    "existing_mirror_arg",
     "make_client",
+    "mirror_dir_from",
+    "mirror_location_arg",
+    "new_or_existing_dir_arg",
+    "non_negative_number_arg",
     "parse_name_or_pin",
     "parse_pin",
+    "platform_arg",
+    "port_arg",
+    "positive_seconds_arg",
+    "python_version_arg",
+    "refuse_routing_to_directory",
 ]
 
 
@@ -25,8 +45,9 @@ def add_mirror_url_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--mirror",
         metavar="URL",
-        help=f"mirror base URL or local mirror directory (default: ${MIRROR_ENV}, "
-        f"else {DEFAULT_MIRROR_URL})",
+        type=mirror_location_arg,
+        help=f"mirror base URL or local mirror directory (default: ${MIRROR_ENV}, else "
+        f"the user config (wheelmirror config set url), else {DEFAULT_MIRROR_URL})",
     )
 
 
@@ -42,7 +63,11 @@ def add_client_options(parser: argparse.ArgumentParser) -> None:
         "--offline", action="store_true", help="use cached documents only, never the network"
     )
     parser.add_argument(
-        "--timeout", type=float, default=15.0, metavar="SECONDS", help="read timeout (default 15)"
+        "--timeout",
+        type=positive_seconds_arg,
+        default=15.0,
+        metavar="SECONDS",
+        help="read timeout (default 15)",
     )
 
 
@@ -68,7 +93,7 @@ def parse_name_or_pin(value: str, *, need_version: bool = False) -> tuple[str, s
     except InvalidRequirement:
         req = None
     specs = list(req.specifier) if req else []
-    pinned = len(specs) == 1 and specs[0].operator in ("==", "===")
+    pinned = len(specs) == 1 and specs[0].operator in ("==", "===") and _exact(specs[0].version)
     if (
         req is None
         or req.extras
@@ -87,3 +112,201 @@ def parse_pin(value: str) -> tuple[str, str]:
     name, version = parse_name_or_pin(value, need_version=True)
     assert version is not None  # need_version guarantees it
     return name, version
+
+
+def _exact(version: str) -> bool:
+    """Whether *version* names one release (``1.7``), not a range (``1.*``)."""
+    from packaging.version import InvalidVersion
+    from packaging.version import Version
+
+    try:
+        Version(version)
+    except InvalidVersion:
+        return False
+    return True
+
+
+# -- argparse type= validators ------------------------------------------------------------
+
+
+def positive_seconds_arg(value: str) -> float:
+    """A finite number of seconds above zero."""
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = math.nan
+    if not math.isfinite(seconds) or seconds <= 0:
+        msg = f"{value!r} is not a positive number of seconds"
+        raise argparse.ArgumentTypeError(msg)
+    return seconds
+
+
+def non_negative_number_arg(value: str) -> float:
+    """A finite number, zero or more."""
+    try:
+        number = float(value)
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number) or number < 0:
+        msg = f"{value!r} is not a number >= 0"
+        raise argparse.ArgumentTypeError(msg)
+    return number
+
+
+def port_arg(value: str) -> int:
+    """A TCP port, 0-65535 (0: any free port)."""
+    try:
+        port = int(value)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        msg = f"{value!r} is not a port number (0-65535; 0 picks a free one)"
+        raise argparse.ArgumentTypeError(msg)
+    return port
+
+
+def platform_arg(value: str) -> str:
+    """A known platform name or a well-formed platform tag; suggests the closest name."""
+    from poetry_wheelmirror.errors import ConfigError
+    from poetry_wheelmirror.selection import check_platform
+
+    try:
+        return check_platform(value)
+    except ConfigError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def python_version_arg(value: str) -> str:
+    """``X.Y`` (a CPython version)."""
+    parts = value.split(".")
+    if len(parts) != 2 or not all(p.isdigit() for p in parts) or parts[0] != "3":
+        msg = f"{value!r} is not a CPython version X.Y (e.g. 3.12)"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
+def mirror_location_arg(value: str) -> str:
+    """A mirror URL (https, http on loopback, file) or an existing directory, as a base URL."""
+    from poetry_wheelmirror.config import check_mirror_location
+
+    try:
+        return check_mirror_location(value)
+    except ConfigError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def existing_mirror_arg(value: str) -> str:
+    """Like :func:`mirror_location_arg`; kept as the text given when it is a directory."""
+    mirror_location_arg(value)
+    return value
+
+
+def existing_dir_arg(value: str) -> Path:
+    """An existing directory."""
+    path = Path(value).expanduser()
+    if not path.is_dir():
+        what = "a file" if path.exists() else "not found"
+        msg = f"{value!r} is not a directory ({what})"
+        raise argparse.ArgumentTypeError(msg)
+    return path
+
+
+def new_or_existing_dir_arg(value: str) -> Path:
+    """A directory that exists, or can be created: its nearest existing parent is a
+    writable directory. Checked before any work, so a build never ends on it."""
+    path = Path(value).expanduser()
+    if path.exists():
+        if not path.is_dir():
+            msg = f"{value!r} is a file, not a directory"
+            raise argparse.ArgumentTypeError(msg)
+        if not os.access(path, os.W_OK | os.X_OK):
+            msg = f"{value!r} is not writable"
+            raise argparse.ArgumentTypeError(msg)
+        return path
+    parent = path.absolute().parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        msg = f"{value!r} cannot be created: {parent} is a file"
+        raise argparse.ArgumentTypeError(msg)
+    # A real probe, not os.access: root passes every access check, and some file
+    # systems (/proc, read-only mounts) refuse what the permission bits allow.
+    import tempfile
+
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".wheelmirror-probe-", dir=parent))
+    except OSError as e:
+        msg = f"{value!r} cannot be created: {parent}: {e.strerror or e}"
+        raise argparse.ArgumentTypeError(msg) from None
+    return path
+
+
+def refuse_routing_to_directory(mirror: str, option: str) -> None:
+    """ConfigError when routing mode points at a static mirror (a directory or file: URL):
+    a routing index answers for every package, a static mirror only for its own, so
+    every other package would fail to install."""
+    from poetry_wheelmirror.urls import to_base_url
+
+    if to_base_url(mirror).lower().startswith("file:"):
+        msg = (
+            f"{option} needs a routing index (wheelmirror serve --mirror DIR --upstream"
+            f" https://pypi.org/simple/), not the static mirror directory {mirror}:"
+            " every package it does not carry would fail to install"
+        )
+        raise ConfigError(msg)
+
+
+def configured_mirror_url(cli_value: str | None, what: str) -> str:
+    """The mirror to write into *what* (pip's or uv's configuration, a hashed
+    requirements file): one the user chose. The built-in default is refused: pip and uv
+    cannot check its wheels' provenance, so only the Poetry plugin (with sigstore)
+    uses it (docs/security.md)."""
+    from poetry_wheelmirror.config import choose_mirror
+
+    choice = choose_mirror(cli_value)
+    if choice.builtin_default:
+        msg = (
+            f"no mirror chosen for {what}: name the mirror you trust with --mirror URL,"
+            " $WHEELMIRROR_URL or `wheelmirror config set url URL` (the built-in default is"
+            " used only where its provenance is verified, by the Poetry plugin)"
+        )
+        raise ConfigError(msg)
+    return choice.url
+
+
+def add_mirror_dir_option(parser: argparse.ArgumentParser, *, help: str) -> None:
+    """``--mirror DIR`` for a command that works on a local mirror directory; the older
+    positional ``DIR`` still works as a deprecated spelling (see mirror_dir_from)."""
+    parser.add_argument(
+        "legacy_mirror_dir",
+        nargs="?",
+        type=existing_dir_arg,
+        metavar="DIR",
+        help="deprecated spelling of --mirror DIR",
+    )
+    parser.add_argument(
+        "--mirror", dest="mirror_dir", type=existing_dir_arg, metavar="DIR", help=help
+    )
+
+
+def mirror_dir_from(args: argparse.Namespace, command: str) -> Path:
+    """The directory given by ``--mirror`` or, deprecated, positionally (with a warning)."""
+    import sys
+
+    chosen: Path | None = args.mirror_dir
+    legacy: Path | None = args.legacy_mirror_dir
+    if chosen is not None and legacy is not None and chosen != legacy:
+        msg = f"two mirror directories given: --mirror {chosen} and {legacy}"
+        raise ConfigError(msg)
+    if chosen is None and legacy is None:
+        msg = f"no mirror directory: wheelmirror {command} --mirror DIR"
+        raise ConfigError(msg)
+    if chosen is None:
+        print(
+            f"wheelmirror: warning: `wheelmirror {command} DIR` is deprecated:"
+            f" use `wheelmirror {command} --mirror DIR`",
+            file=sys.stderr,
+        )
+    result = chosen or legacy
+    assert result is not None
+    return result

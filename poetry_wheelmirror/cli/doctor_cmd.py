@@ -9,6 +9,9 @@ from pathlib import Path
 
 from poetry_wheelmirror.cli.common import add_client_options
 from poetry_wheelmirror.cli.common import add_mirror_url_option
+from poetry_wheelmirror.cli.common import non_negative_number_arg
+from poetry_wheelmirror.cli.common import platform_arg
+from poetry_wheelmirror.cli.common import python_version_arg
 from poetry_wheelmirror.selection import PLATFORM_ALIASES
 
 __all__ = ["register"]
@@ -35,14 +38,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument(
         "--platform",
         metavar="P",
+        type=platform_arg,
         help="check for another platform: a tag such as macosx_11_0_arm64, or one of "
         + ", ".join(sorted(PLATFORM_ALIASES)),
     )
-    parser.add_argument("--python", metavar="X.Y", help="check for another CPython version")
+    parser.add_argument(
+        "--python", metavar="X.Y", type=python_version_arg, help="check for another CPython version"
+    )
     parser.add_argument("--poetry", metavar="PATH", help="the Poetry to check (default: on PATH)")
     parser.add_argument(
         "--max-age",
-        type=float,
+        type=non_negative_number_arg,
         default=7.0,
         metavar="DAYS",
         help="warn when the manifest is older than this (default 7)",

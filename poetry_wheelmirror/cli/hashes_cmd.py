@@ -8,8 +8,8 @@ from pathlib import Path
 
 from poetry_wheelmirror.cli.common import add_client_options
 from poetry_wheelmirror.cli.common import add_mirror_url_option
+from poetry_wheelmirror.cli.common import configured_mirror_url
 from poetry_wheelmirror.cli.common import make_client
-from poetry_wheelmirror.config import mirror_url
 from poetry_wheelmirror.errors import ConfigError
 
 __all__ = ["register"]
@@ -50,7 +50,8 @@ def _run(args: argparse.Namespace) -> int:
     except OSError as e:
         msg = f"cannot read {args.requirement}: {e.strerror}"
         raise ConfigError(msg) from None
-    reader = MirrorReader(mirror_url(args.mirror), make_client(args))
+    mirror = configured_mirror_url(args.mirror, "pip's hash-checking mode")
+    reader = MirrorReader(mirror, make_client(args))
     wheels: dict[str, dict[str, list[str]]] = {}
     for name in reader.root().packages:
         doc = reader.package(name)

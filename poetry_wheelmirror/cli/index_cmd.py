@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from poetry_wheelmirror.cli.common import add_client_options
+from poetry_wheelmirror.cli.common import add_mirror_dir_option
 from poetry_wheelmirror.cli.common import make_client
+from poetry_wheelmirror.cli.common import mirror_dir_from
 
 if TYPE_CHECKING:
     from packaging.utils import NormalizedName
@@ -26,7 +27,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             "files are written."
         ),
     )
-    parser.add_argument("mirror", type=Path, metavar="DIR")
+    add_mirror_dir_option(parser, help="the local mirror directory")
     parser.add_argument(
         "--refresh-upstream",
         action="store_true",
@@ -37,6 +38,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _index(args: argparse.Namespace) -> int:
+    args.mirror = mirror_dir_from(args, "index")
 
     from poetry_wheelmirror.errors import ManifestError
     from poetry_wheelmirror.mirror.pypi import PypiClient

@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 
 from poetry_wheelmirror.cli.common import add_mirror_url_option
+from poetry_wheelmirror.cli.common import configured_mirror_url
+from poetry_wheelmirror.cli.common import refuse_routing_to_directory
 from poetry_wheelmirror.config import mirror_url
 from poetry_wheelmirror.urls import to_base_url
 
@@ -116,8 +118,12 @@ def _run(args: argparse.Namespace) -> int:
     from poetry_wheelmirror.installers.pipfiles import decode_config
     from poetry_wheelmirror.installers.pipfiles import read_config
     from poetry_wheelmirror.installers.pipfiles import write_config
+    from poetry_wheelmirror.pip_layers import check_pip_target
 
-    index_url = to_base_url(mirror_url(args.mirror)) + "simple/"
+    mirror = mirror_url(args.mirror) if args.remove else configured_mirror_url(args.mirror, "pip")
+    if args.mode == "routing" and not args.remove:
+        refuse_routing_to_directory(mirror, "--mode routing")
+    index_url = to_base_url(mirror) + "simple/"
     if args.target == "print":
         if args.remove:
             print("wheelmirror: nothing to remove with --print", file=sys.stderr)
@@ -127,6 +133,8 @@ def _run(args: argparse.Namespace) -> int:
         _env_warnings(args.mode)
         return 0
     path: Path = args.path or config_path(args.target or "venv")
+    if not args.remove:
+        check_pip_target(path, option_key(args.mode), index_url, os.environ, home=Path.home())
     # Read and check the file before anything else: a bad file changes nothing.
     raw = read_config(path)
     text = decode_config(raw, path) if raw is not None else ""

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from poetry_wheelmirror.cli.common import add_client_options
+from poetry_wheelmirror.cli.common import existing_mirror_arg
 from poetry_wheelmirror.cli.common import make_client
 from poetry_wheelmirror.cli.recipes_opt import add_recipes_option
 from poetry_wheelmirror.cli.recipes_opt import recipes_from_args
@@ -38,6 +39,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--mirror",
         metavar="DIR|URL",
         default=None,
+        type=existing_mirror_arg,
         help="the mirror whose published wheels count as built",
     )
     parser.add_argument(

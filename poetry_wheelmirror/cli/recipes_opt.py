@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from poetry_wheelmirror.cli.common import existing_dir_arg
 from poetry_wheelmirror.errors import RecipeError
 
 if TYPE_CHECKING:
@@ -22,20 +23,22 @@ RECIPES_ENV = "WHEELMIRROR_RECIPES"
 def add_recipes_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--recipes",
-        type=Path,
+        type=existing_dir_arg,
         default=None,
         metavar="DIR",
         help=f"recipe folder (default: ${RECIPES_ENV}, else ./recipes, else the recipes "
-        "next to this checkout of poetry-wheelmirror)",
+        "installed with poetry-wheelmirror)",
     )
 
 
 def default_recipes_dir() -> Path | None:
-    """``$WHEELMIRROR_RECIPES``, ``./recipes``, or the source tree's ``recipes/``."""
+    """``$WHEELMIRROR_RECIPES``, ``./recipes``, the recipes packaged in the wheel
+    (``poetry_wheelmirror/recipes``), or the source tree's ``recipes/``."""
     env = os.environ.get(RECIPES_ENV)
     if env:
         return Path(env)
-    for candidate in (Path("recipes"), Path(__file__).resolve().parents[2] / "recipes"):
+    package = Path(__file__).resolve().parents[1]
+    for candidate in (Path("recipes"), package / "recipes", package.parent / "recipes"):
         if candidate.is_dir() and any(candidate.glob("*.toml")):
             return candidate
     return None

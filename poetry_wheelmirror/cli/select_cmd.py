@@ -8,7 +8,10 @@ import sys
 from poetry_wheelmirror.cli.common import add_client_options
 from poetry_wheelmirror.cli.common import add_mirror_url_option
 from poetry_wheelmirror.cli.common import make_client
+from poetry_wheelmirror.cli.common import mirror_location_arg
 from poetry_wheelmirror.cli.common import parse_pin
+from poetry_wheelmirror.cli.common import platform_arg
+from poetry_wheelmirror.cli.common import python_version_arg
 from poetry_wheelmirror.config import mirror_url
 from poetry_wheelmirror.errors import NoCompatibleWheelError
 from poetry_wheelmirror.mirror_client import MirrorReader
@@ -32,16 +35,27 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("pin", metavar="NAME==VERSION")
     add_mirror_url_option(parser)
     parser.add_argument(
-        "--manifest", dest="mirror", metavar="URL", help="same as --mirror (mirror base URL)"
+        "--manifest",
+        dest="mirror",
+        metavar="URL",
+        type=mirror_location_arg,
+        help="deprecated spelling of --mirror",
     )
     parser.add_argument(
         "--platform",
         metavar="P",
+        type=platform_arg,
         help="platform tag such as macosx_11_0_arm64 or manylinux_2_28_aarch64, or one of "
         + ", ".join(sorted(PLATFORM_ALIASES)),
     )
-    parser.add_argument("--python", metavar="X.Y", help="CPython version (default: this one)")
+    parser.add_argument(
+        "--python",
+        metavar="X.Y",
+        type=python_version_arg,
+        help="CPython version (default: this one)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="list every candidate")
+    parser.add_argument("--json", action="store_true", help="print the choice as JSON")
     add_client_options(parser)
     parser.set_defaults(handler=_select)
 
@@ -59,6 +73,22 @@ def _select(args: argparse.Namespace) -> int:
         raise NoCompatibleWheelError(msg)
     tags = supported_tags(args.python, args.platform)
     python = args.python or "{}.{}.{}".format(*sys.version_info[:3])
+    if args.json:
+        import json
+
+        wheel = select_wheel(entry.wheels, tags, python)
+        result = {
+            "filename": wheel.filename,
+            "url": reader.wheel_url(name, wheel),
+            "sha256": wheel.sha256,
+            "size": wheel.size,
+            "candidates": [
+                {"filename": c.wheel.filename, "reason": c.reason}
+                for c in rank_wheels(entry.wheels, tags, python)
+            ],
+        }
+        print(json.dumps(result, indent=2))
+        return 0
     if args.verbose:
         for candidate in rank_wheels(entry.wheels, tags, python):
             print(f"  {candidate.wheel.filename}: {candidate.reason}")

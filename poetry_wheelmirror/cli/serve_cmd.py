@@ -1,4 +1,4 @@
-"""``wheelmirror serve DIR [--host H] [--port N] [--upstream URL]``."""
+"""``wheelmirror serve --mirror DIR [--host H] [--port N] [--upstream URL]``."""
 
 from __future__ import annotations
 
@@ -8,6 +8,10 @@ import os
 import sys
 from pathlib import Path
 
+from poetry_wheelmirror.cli.common import add_mirror_dir_option
+from poetry_wheelmirror.cli.common import mirror_dir_from
+from poetry_wheelmirror.cli.common import non_negative_number_arg
+from poetry_wheelmirror.cli.common import port_arg
 from poetry_wheelmirror.errors import ConfigError
 from poetry_wheelmirror.urls import is_loopback_host
 
@@ -26,10 +30,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             "upstream, so pip's index-url can point here."
         ),
     )
-    parser.add_argument("directory", metavar="DIR", type=Path, help="the mirror directory")
+    add_mirror_dir_option(parser, help="the mirror directory")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument(
-        "--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)"
+        "--port", type=port_arg, default=8000, help="port (default 8000; 0 picks a free one)"
     )
     parser.add_argument(
         "--upstream",
@@ -38,7 +42,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     parser.add_argument(
         "--upstream-ttl",
-        type=float,
+        type=non_negative_number_arg,
         default=300.0,
         metavar="SECONDS",
         help="how long an upstream page is used before it is revalidated (default 300)",
@@ -61,7 +65,7 @@ def _serve(args: argparse.Namespace) -> int:
     from poetry_wheelmirror.serve.upstream import Upstream
     from poetry_wheelmirror.urls import redact_url
 
-    directory: Path = args.directory
+    directory: Path = mirror_dir_from(args, "serve")
     if not directory.is_dir():
         msg = f"not a directory: {directory}"
         raise ConfigError(msg)

@@ -8,8 +8,9 @@ from pathlib import Path
 
 from poetry_wheelmirror.cli.common import add_client_options
 from poetry_wheelmirror.cli.common import add_mirror_url_option
+from poetry_wheelmirror.cli.common import configured_mirror_url
 from poetry_wheelmirror.cli.common import make_client
-from poetry_wheelmirror.config import mirror_url
+from poetry_wheelmirror.cli.common import refuse_routing_to_directory
 from poetry_wheelmirror.errors import ConfigError
 from poetry_wheelmirror.urls import to_base_url
 
@@ -87,7 +88,10 @@ def _run(args: argparse.Namespace) -> int:
         if saved is not None:
             print(f"backup: {saved}")
         return 0
-    base = to_base_url(mirror_url(args.mirror))
+    mirror = configured_mirror_url(args.mirror, "uv")
+    if args.routing:
+        refuse_routing_to_directory(mirror, "--routing")
+    base = to_base_url(mirror)
     index_url = base + "simple/"
     supported: list[str] = []
     if not args.routing and not args.uv_toml:

@@ -54,6 +54,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="require (default): a wheel without an attestation fails; warn: it is "
         "reported but does not fail (a failed verification always fails)",
     )
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
     add_mirror_url_option(parser)
     add_client_options(parser)
     parser.set_defaults(handler=_run)
@@ -99,6 +100,13 @@ def _run(args: argparse.Namespace) -> int:
     reader = MirrorReader(base, make_client(args))
     names = [canonicalize_name(name)] if name else sorted(reader.root().packages)
     counts = {"verified": 0, "failed": 0, "unattested": 0}
+    rows: list[dict[str, str]] = []
+
+    def show(status: str, filename: str, detail: str) -> None:
+        rows.append({"status": status, "filename": filename, "detail": detail})
+        if not args.json:
+            print(f"{status:<10} {filename}: {detail}")
+
     for pkg in names:
         doc = reader.package(pkg)
         if doc is None:
@@ -117,18 +125,23 @@ def _run(args: argparse.Namespace) -> int:
                 if wheel.provenance is None:
                     counts["unattested"] += 1
                     word = "MISSING" if args.policy == "require" else "UNVERIFIED"
-                    print(f"{word:<10} {wheel.filename}: no provenance attestation is recorded")
+                    show(word, wheel.filename, "no provenance attestation is recorded")
                     continue
                 try:
                     bundle = fetch_bundle(reader, pkg, wheel)
                     verified = verify_recorded(bundle, wheel, expected)
                 except WheelmirrorError as e:
                     counts["failed"] += 1
-                    print(f"{'FAILED':<10} {wheel.filename}: {e}")
+                    show("FAILED", wheel.filename, str(e))
                     continue
                 counts["verified"] += 1
-                print(f"{'OK':<10} {wheel.filename}: signed by {verified.build_config_uri}")
+                show("OK", wheel.filename, f"signed by {verified.build_config_uri}")
     total = sum(counts.values())
+    if args.json:
+        import json
+
+        signer = f"https://github.com/{expected.repository}/{expected.workflow}"
+        print(json.dumps({"wheels": rows, "counts": counts, "expected_signer": signer}, indent=2))
     print(
         f"{total} wheel(s): {counts['verified']} verified, {counts['failed']} failed, "
         f"{counts['unattested']} without an attestation (expected signer: "

@@ -21,6 +21,7 @@ from poetry_wheelmirror.indexconfig import redact_url
 from poetry_wheelmirror.indexconfig import truthy
 from poetry_wheelmirror.indexconfig import uv_config_files
 from poetry_wheelmirror.indexconfig import uv_index_settings
+from poetry_wheelmirror.pip_layers import shadowed_settings
 from poetry_wheelmirror.settings import DISABLE_ENV
 from poetry_wheelmirror.settings import URL_ENV
 from poetry_wheelmirror.settings import load_settings
@@ -56,6 +57,10 @@ def check_pip(options: DoctorOptions, home: Path, mirror_prefixes: Sequence[str]
     checks = [
         Check("pip", "warn", problem, "fix or remove that file (`pip config debug` lists them)")
         for problem in problems
+    ]
+    checks += [
+        Check("pip", "warn", line, "keep the option in one file (`pip config debug` lists them)")
+        for line in shadowed_settings(files)
     ]
     if not indexes:
         checks.append(

@@ -67,13 +67,20 @@ def _choose_mirror(options: DoctorOptions, settings: PluginSettings | None) -> t
         return options.mirror, "--mirror"
     plugin: tuple[str, str] | None = None
     if settings is not None and settings.url_source != "default":
-        where = f"${URL_ENV}" if settings.url_source == "env" else f"[tool.{TOOL_TABLE}] url"
-        plugin = (settings.url, where)
+        plugin = (settings.url, settings.url_origin)
     if plugin is not None and options.poetry_facts is not None:
         return plugin
     if options.environ.get(MIRROR_ENV):
         return options.environ[MIRROR_ENV], f"${MIRROR_ENV}"
-    return plugin or (DEFAULT_MIRROR_URL, "the default")
+    if plugin is not None:
+        return plugin
+    from poetry_wheelmirror.config import choose_mirror
+
+    try:
+        chosen = choose_mirror(None, options.environ)  # the user config, else the default
+    except ConfigError:  # reported by the settings check
+        return DEFAULT_MIRROR_URL, "the built-in default"
+    return chosen.url, chosen.label
 
 
 def run_doctor(

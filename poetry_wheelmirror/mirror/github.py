@@ -114,6 +114,9 @@ class Release:
     id: int
     tag: str
     upload_url: str
+    #: A draft is not public yet: its assets are uploaded first, then it is published
+    #: (with GitHub's "immutable releases", a published release takes no new assets).
+    draft: bool = False
 
 
 class GitHubReleases:
@@ -161,27 +164,42 @@ class GitHubReleases:
         return _release(response.json())
 
     def ensure_release(self, tag: str, *, title: str = "", body: str = "") -> tuple[Release, bool]:
-        """The release for *tag*, created (published, not latest) when missing; and
-        whether it was created."""
-        found = self.get_release(tag)
+        """The release for *tag*: the published one, else a draft left by an unfinished
+        run, else a new draft (published by :meth:`publish_release` once its assets are
+        uploaded); and whether it was created."""
+        found = self.get_release(tag) or self.find_draft(tag)
         if found is not None:
             return found, False
         payload = {
             "tag_name": tag,
             "name": title or tag,
             "body": body,
-            "draft": False,
+            "draft": True,
             "prerelease": False,
-            "make_latest": "false",
         }
         response = self._call("POST", f"/repos/{self.repo}/releases", json=payload, ok=(201, 422))
         if response.status_code == 422:  # created meanwhile by a concurrent run
-            found = self.get_release(tag)
+            found = self.get_release(tag) or self.find_draft(tag)
             if found is None:
                 msg = f"GitHub refused to create release {tag}: {_message(response)}"
                 raise PublishError(msg)
             return found, False
         return _release(response.json()), True
+
+    def find_draft(self, tag: str) -> Release | None:
+        """A draft release for *tag* (``releases/tags/TAG`` does not show drafts)."""
+        for item in self._paged(f"/repos/{self.repo}/releases"):
+            if item.get("draft") and item.get("tag_name") == tag:
+                return _release(item)
+        return None
+
+    def publish_release(self, release: Release) -> Release:
+        """Turn a draft into a published release (not marked latest)."""
+        payload = {"draft": False, "make_latest": "false"}
+        response = self._call(
+            "PATCH", f"/repos/{self.repo}/releases/{release.id}", json=payload, ok=(200,)
+        )
+        return _release(response.json())
 
     # -- assets -------------------------------------------------------------------------
 
@@ -214,7 +232,16 @@ class GitHubReleases:
                 ok=(201, 422),
             )
         if response.status_code == 422:
-            msg = f"GitHub refused asset {name} in {release.tag}: {_message(response)}"
+            reason = _message(response)
+            if "immutable" in reason.lower():
+                msg = (
+                    f"GitHub refused asset {name}: release {release.tag} is published and the"
+                    f" repository has immutable releases ({reason}); new wheels for a"
+                    " published version cannot be added there: turn off 'Immutable"
+                    " releases' (Settings > General > Releases) to add them"
+                )
+            else:
+                msg = f"GitHub refused asset {name} in {release.tag}: {reason}"
             raise PublishError(msg)
         asset = _asset(response.json())
         if asset.name != name:
@@ -360,7 +387,12 @@ def _release(data: object) -> Release:
     if not isinstance(data, dict):
         raise PublishError("unexpected release answer from GitHub: not an object")
     try:
-        return Release(id=int(data["id"]), tag=str(data["tag_name"]), upload_url=data["upload_url"])
+        return Release(
+            id=int(data["id"]),
+            tag=str(data["tag_name"]),
+            upload_url=data["upload_url"],
+            draft=bool(data.get("draft", False)),
+        )
     except (KeyError, TypeError, ValueError):
         raise PublishError("unexpected release answer from GitHub: missing fields") from None
 

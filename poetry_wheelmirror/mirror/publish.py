@@ -256,6 +256,9 @@ def _publish_locked(
                 else:
                     report.uploaded.append(item.filename)
                     progress(f"published {item.filename}")
+        finish = getattr(publisher, "finish", None)  # GitHub: publish the draft releases
+        if finish is not None and not dry_run:
+            finish()
 
     # 3. Documents, upstream snapshots and index pages, then the root manifest.
     report.written = write_site(

@@ -165,7 +165,8 @@ class GitHubPublisher:
 
     def _existing(self, tag: str) -> dict[str, Asset]:
         if tag not in self._releases:
-            release = self.api.get_release(tag)
+            # A draft is one an unfinished run created: its uploads count as present.
+            release = self.api.get_release(tag) or self.api.find_draft(tag)
             self._releases[tag] = release
             self._assets[tag] = self.api.list_assets(release) if release else {}
         return self._assets[tag]
@@ -219,3 +220,9 @@ class GitHubPublisher:
             raise PublishError(msg)
         self._assets[tag][asset.name] = asset
         return True
+
+    def finish(self) -> None:
+        """Publish the draft releases this run uploaded into."""
+        for tag, release in self._releases.items():
+            if release is not None and release.draft:
+                self._releases[tag] = self.api.publish_release(release)

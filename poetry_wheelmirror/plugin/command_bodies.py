@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from poetry_wheelmirror.errors import WheelmirrorError
+from poetry_wheelmirror.plugin.default_gate import default_blocked_reason
 from poetry_wheelmirror.plugin.hook import PREFIX
 from poetry_wheelmirror.plugin.hook import Hook
 from poetry_wheelmirror.plugin.hook import open_reader
@@ -43,9 +44,16 @@ def status_command(command: Any) -> int:
     settings = _settings_or_error(command)
     if settings is None:
         return 1
-    command.line(f"Mirror: <info>{settings.url}</info> (from {settings.url_source})")
+    as_json = bool(command.option("json"))
+    say = (lambda text: None) if as_json else command.line
+    say(f"Mirror: <info>{settings.url}</info> (from {settings.url_origin})")
+    if settings.builtin_default:
+        say(
+            "Trust: used only for wheels whose provenance verifies as built by"
+            f" {settings.provenance_repository} {settings.provenance_workflow}"
+        )
     if not settings.enabled:
-        command.line(f"Plugin: <comment>off</comment> ({settings.disabled_reason})")
+        say(f"Plugin: <comment>off</comment> ({settings.disabled_reason})")
     if not poetry.locker.is_locked():
         command.line_error("<error>No poetry.lock: run `poetry lock` first.</error>")
         return 1
@@ -59,12 +67,14 @@ def status_command(command: Any) -> int:
         binary_allowed=binary_allowed,
         link_factory=link_factory,
     )
-    if settings.enabled:
+    blocked = default_blocked_reason(settings)
+    if blocked:
+        hook.failure = blocked
+        say(f"<comment>{blocked}</comment>")
+    elif settings.enabled:
         try:
             root = hook.reader().root()
-            command.line(
-                f"Manifest: {len(root.packages)} package(s), generated {root.generated_at}"
-            )
+            say(f"Manifest: {len(root.packages)} package(s), generated {root.generated_at}")
         except WheelmirrorError as e:
             hook.mark_unavailable(e)
     rows: list[tuple[str, str, str, str]] = []
@@ -96,10 +106,22 @@ def status_command(command: Any) -> int:
             rows.append((label, "none", "-", f"no installable file: {decision.reason}"))
         else:
             rows.append((label, "build", chosen, decision.reason))
+    counts = {k: sum(1 for r in rows if r[1] == k) for k in ("mirror", "pypi-wheel", "build")}
+    if as_json:
+        import json
+
+        from cleo.formatters.formatter import Formatter
+
+        packages = [
+            {"package": label, "from": where, "file": detail, "reason": reason}
+            for label, where, detail, reason in rows
+        ]
+        doc = {"mirror": settings.url, "source": settings.url_source, "packages": packages}
+        command.line(Formatter.escape(json.dumps({**doc, "counts": counts}, indent=2)))
+        return 0
     width = max((len(r[0]) for r in rows), default=0)
     for label, where, detail, reason in rows:
         command.line(f"  {label:<{width}}  {where:<10}  {detail}  ({reason})")
-    counts = {k: sum(1 for r in rows if r[1] == k) for k in ("mirror", "pypi-wheel", "build")}
     command.line(
         f"{counts['mirror']} from the mirror, {counts['pypi-wheel']} PyPI wheel(s),"
         f" {counts['build']} source build(s)"

@@ -25,6 +25,9 @@ from typing import Any
 from typing import Final
 
 from poetry_wheelmirror.errors import WheelmirrorError
+from poetry_wheelmirror.plugin.default_gate import SourceBuilds
+from poetry_wheelmirror.plugin.default_gate import default_blocked_reason
+from poetry_wheelmirror.plugin.default_gate import unverifiable_reason
 from poetry_wheelmirror.plugin.poetry_internals import NO_CANDIDATE
 from poetry_wheelmirror.plugin.poetry_internals import env_python_version
 from poetry_wheelmirror.plugin.poetry_internals import env_tags
@@ -106,6 +109,8 @@ class Hook:
         self.redirected: dict[tuple[str, str], tuple[str, str]] = {}
         self._local_files: dict[str, Path] = {}
         self._deferred: list[str] | None = None
+        #: Packages left to a source build because the built-in default is not usable.
+        self.source_builds = SourceBuilds()
 
     # -- output -------------------------------------------------------------------------
 
@@ -137,12 +142,18 @@ class Hook:
 
     def reader(self) -> MirrorReader:
         if self._reader is None:
-            self._reader = open_reader(self.settings, self.poetry, self.warn)
+            # The built-in default was not configured by anyone: no network warnings.
+            warn = self.debug if self.settings.builtin_default else self.warn
+            self._reader = open_reader(self.settings, self.poetry, warn)
         return self._reader
 
     def mark_unavailable(self, error: Exception) -> None:
         """The mirror cannot be used for this command: say so once, then leave Poetry be."""
         self.failure = str(error)
+        if self.settings.builtin_default:
+            self.failure = f"the built-in mirror did not answer: {error}"
+            self.debug(self.failure)
+            return
         self.warn(f"mirror {self.settings.url} not used: {error}; installing without it")
 
     def begin_execution(self) -> None:
@@ -176,6 +187,8 @@ class Hook:
             return early
         with self.lock:
             if self.failure is None:
+                self.failure = default_blocked_reason(self.settings)
+            if self.failure is None:
                 try:
                     # Fetched on first need only: an install whose packages all have
                     # PyPI wheels never touches the mirror.
@@ -183,10 +196,16 @@ class Hook:
                 except WheelmirrorError as e:
                     self.mark_unavailable(e)
             if self.failure is not None:
+                if self.settings.builtin_default:
+                    self.source_builds.add(name, package.version.text, self.failure)
                 return Decision(False, f"the mirror is unavailable ({self.failure})")
             try:
                 doc = self.reader().package(name)
             except WheelmirrorError as e:
+                if self.settings.builtin_default:
+                    reason = unverifiable_reason(f"its {name} document is unusable: {e}")
+                    self.source_builds.add(name, package.version.text, reason)
+                    return Decision(False, reason)
                 self.warn(f"{name}: mirror package document not used: {e}; installing without it")
                 return Decision(False, f"package document unusable: {e}")
         locked = {str(f.get("hash", "")) for f in package.files}
@@ -222,6 +241,11 @@ class Hook:
                 lambda: fetch_bundle(self.reader(), name, wheel),
                 label=f"{name} {version}",
             )
+        if not verdict.use and s.builtin_default and wheel.provenance is None:
+            # Nothing was forged, only not attested: quiet, like an absent mirror.
+            reason = unverifiable_reason("its wheels carry no provenance attestation")
+            self.source_builds.add(name, version, reason)
+            return Decision(False, reason)
         if verdict.use:
             if verdict.message:
                 with self.lock:
@@ -387,6 +411,9 @@ class Hook:
             self._patched.clear()
 
     def report(self, *, succeeded: bool = True) -> None:
+        quiet = self.source_builds.line()
+        if quiet and succeeded:
+            self.io.write_error_line(quiet)
         if not self.redirected:
             return
         names = ", ".join(f"{name} {version}" for name, version in self.redirected)

@@ -64,7 +64,7 @@ def attach(command: Any, io: Any) -> Hook | None:
         execute=wrapped_execute,
         download_archive=wrapped_download,
     )
-    hook.debug(f"using mirror {settings.url} (from {settings.url_source})")
+    hook.debug(f"using mirror {settings.url} (from {settings.url_origin})")
     return hook
 
 

@@ -20,7 +20,12 @@ if TYPE_CHECKING:
 __all__ = ["COMMAND_NAMES", "WheelmirrorPlugin"]
 
 #: The plugin's commands; their classes are imported only when one is run or listed.
-COMMAND_NAMES = ("wheelmirror status", "wheelmirror refresh", "wheelmirror doctor")
+COMMAND_NAMES = (
+    "wheelmirror status",
+    "wheelmirror refresh",
+    "wheelmirror doctor",
+    "wheelmirror use",
+)
 _INSTALL_COMMANDS = frozenset({"install", "add", "update", "sync"})
 #: Below Poetry's own COMMAND listeners (priority 0), which create the installer.
 _PRIORITY = -100

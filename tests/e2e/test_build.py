@@ -154,7 +154,7 @@ def test_index_regeneration_is_offline_and_deterministic(built: Built, tmp_path:
     copy = tmp_path / "mirror"
     shutil.copytree(built.mirror, copy)
     shutil.rmtree(copy / "simple")
-    result = wheelmirror("index", str(copy), "--offline", cache=tmp_path / "empty-cache")
+    result = wheelmirror("index", "--mirror", str(copy), "--offline", cache=tmp_path / "empty-cache")
     assert result.returncode == 0, result.stderr
     for page in sorted((built.mirror / "simple").rglob("*")):
         if page.is_file():

@@ -336,7 +336,7 @@ def test_settings_disable_and_deny(
     poetries.plugin.run("lock", cwd=project, env=env)
     status = poetries.plugin.run("wheelmirror", "status", cwd=project, env=env).stdout
     assert "markupsafe is in [tool.poetry-wheelmirror] packages.deny" in status, status
-    assert f"Mirror: {mirror.as_uri()} (from pyproject)" in status, status
+    assert f"Mirror: {mirror.as_uri()} (from [tool.poetry-wheelmirror] url)" in status, status
     off = poetries.plugin.run(
         "wheelmirror", "status", cwd=project, env={**env, "POETRY_WHEELMIRROR_DISABLE": "1"}
     ).stdout
@@ -361,7 +361,7 @@ def test_status_and_refresh(
     env = project_env(work, POETRY_WHEELMIRROR_URL=mirror.as_uri())
     out = poetries.plugin.run("wheelmirror", "status", "-v", cwd=project, env=env).stdout
     lines = {line.split()[0]: line for line in out.splitlines() if line.startswith("  ")}
-    assert f"Mirror: {mirror.as_uri()} (from env)" in out, out
+    assert f"Mirror: {mirror.as_uri()} (from $POETRY_WHEELMIRROR_URL)" in out, out
     assert " mirror " in lines["markupsafe"], out
     assert "markupsafe-2.0.1-cp311-cp311-" in lines["markupsafe"], out
     assert f"<- {mirror.as_uri()}/files/markupsafe/" in lines["markupsafe"], out

@@ -143,6 +143,7 @@ def _decide(
     hook, io = standins.make_hook(tmp_path, mirror.as_uri(), io=standins.IO(verbose=True))
     hook.settings = PluginSettings(
         url=mirror.as_uri(),
+        url_source="env",
         provenance=policy,
         provenance_repository=settings.get("repository", att.repository),
         provenance_workflow=settings.get("workflow", att.workflow),
@@ -173,6 +174,32 @@ def test_plugin_uses_a_verified_wheel_and_refuses_a_tampered_one(
     assert chosen.endswith(".tar.gz")
     (warning,) = io.err
     assert "not by the expected workflow https://github.com/o/r/" in warning
+
+
+def test_the_default_mirror_refuses_a_genuine_attestation_from_another_workflow(
+    tmp_path: Path, att: RealAttestation
+) -> None:
+    """A hostile server at the default's address, with a real, valid attestation that
+    somebody else's workflow made: the pinned identity is what refuses it, loudly."""
+    from poetry_wheelmirror.config import DEFAULT_URL_ENV
+    from poetry_wheelmirror.settings import load_settings
+
+    mirror = write_attested_mirror(tmp_path / "mirror", att, wheels=(WHEEL,))
+    hook, io = standins.make_hook(tmp_path, mirror.as_uri())
+    environ = {DEFAULT_URL_ENV: mirror.as_uri(), "WHEELMIRROR_CONFIG": str(tmp_path / "no.toml")}
+    # Whatever the project says about provenance, the default is held to the pin.
+    table = {"provenance": "off", "provenance-repository": att.repository}
+    hook.settings = load_settings(table, environ)
+    package = standins.Package(PROJECT, sdist_sha=att.sha256)
+    package.version.text = VERSION  # an instance attribute: Version stays as it is
+    link = hook.choose_for(package, lambda p: standins.Link("https://files/x-1.tar.gz"))
+    assert link.filename == "x-1.tar.gz"
+    (warning,) = io.err
+    assert "signed by https://github.com/trailofbits/pypi-attestations/" in warning
+    assert (
+        "not by the expected workflow"
+        " https://github.com/poetry-wheelmirror/mirror/.github/workflows/build.yml" in warning
+    )
 
 
 def test_plugin_policy_off_fetches_no_bundle(tmp_path: Path, att: RealAttestation) -> None:

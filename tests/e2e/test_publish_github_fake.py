@@ -284,3 +284,55 @@ def test_a_dry_run_checks_everything_and_changes_nothing(
     release.assets[wheel.name] = FakeAsset(id=fake.new_id(), name=wheel.name, data=b"other")
     fake.releases[("o/r", release.tag)] = release
     assert publish(fake, source, pages, "--dry-run").returncode == 8
+
+
+def test_releases_are_drafts_until_their_assets_are_uploaded(
+    fake: FakeGitHub, source: Path, tmp_path: Path
+) -> None:
+    """GitHub's "immutable releases": a published release takes no new assets, so a new
+    release is created as a draft, filled, then published."""
+    fake.immutable_releases = True
+    pages = tmp_path / "pages"
+    result = publish(fake, source, pages)
+    assert result.returncode == 0, result.stderr
+    release = fake.releases[("o/r", "markupsafe-2.0.1")]
+    assert not release.draft
+    wheel = _wheel(source)
+    assert release.assets[wheel.name].data == wheel.read_bytes()
+    writes = [m for m, p in fake.writes() if "/releases" in p]
+    assert writes[0] == "POST"  # created (as a draft) ...
+    assert writes[-1] == "PATCH"  # ... and published after the uploads
+    # Publishing again changes nothing, immutable or not.
+    assert publish(fake, source, pages).returncode == 0
+    assert [m for m, _ in fake.writes()].count("PATCH") == 1
+
+
+def test_a_draft_left_by_an_unfinished_run_is_reused(
+    fake: FakeGitHub, source: Path, tmp_path: Path
+) -> None:
+    wheel = _wheel(source)
+    draft = FakeRelease(id=fake.new_id(), tag="markupsafe-2.0.1", name="left", draft=True)
+    draft.assets[wheel.name] = FakeAsset(id=fake.new_id(), name=wheel.name, data=wheel.read_bytes())
+    fake.releases[("o/r", draft.tag)] = draft
+    fake.immutable_releases = True
+    result = publish(fake, source, tmp_path / "pages")
+    assert result.returncode == 0, result.stderr
+    assert fake.releases[("o/r", draft.tag)] is draft
+    assert not draft.draft
+    assert sorted(draft.assets) == [wheel.name, wheel.name + ".metadata"]
+
+
+def test_adding_to_an_immutable_published_release_says_what_to_change(
+    fake: FakeGitHub, source: Path, tmp_path: Path
+) -> None:
+    wheel = _wheel(source)
+    published = FakeRelease(id=fake.new_id(), tag="markupsafe-2.0.1", name="old")
+    published.assets[wheel.name] = FakeAsset(id=fake.new_id(), name=wheel.name, data=wheel.read_bytes())
+    fake.releases[("o/r", published.tag)] = published
+    fake.immutable_releases = True
+    result = publish(fake, source, tmp_path / "pages")
+    assert result.returncode == 8, result.stderr
+    (line,) = [x for x in result.stderr.splitlines() if "error" in x]
+    assert "release markupsafe-2.0.1 is published and the repository has immutable releases" in line
+    assert "turn off 'Immutable releases' (Settings > General > Releases)" in line
+    assert sorted(published.assets) == [wheel.name]

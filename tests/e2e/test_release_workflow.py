@@ -33,7 +33,9 @@ PINNED = {
     "actions/setup-python": ("5fda3b95a4ea91299a34e894583c3862153e4b97", "v7.0.0"),
     "actions/upload-artifact": ("bbbca2ddaa5d8feaa63e36b76fdaad77386f024f", "v7.0.0"),
     "actions/download-artifact": ("3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c", "v8.0.1"),
-    "pypa/gh-action-pypi-publish": ("81e9d935c883d0b210363ab89cf05f3894778450", "v1.8.14"),
+    # Its tag and bundled twine 7.0.0 found from its requirements/runtime.txt at this commit
+    # (v1.8.14 bundled twine 5.0.0, which cannot read Metadata-Version 2.5).
+    "pypa/gh-action-pypi-publish": ("dc37677b2e1c63e2034f94d8a5b11f265b73ba33", "v1.14.2"),
 }
 
 
@@ -129,14 +131,54 @@ def _version() -> str:
     return match.group(1)
 
 
-def test_build_and_check_steps(dist: Path) -> None:
+@pytest.fixture(scope="module")
+def release_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The release job's tools: a venv with .ci/release-requirements.txt from PyPI."""
+    import venv
+
+    target = tmp_path_factory.mktemp("release-venv")
+    venv.EnvBuilder(with_pip=True).create(target)
+    python = target / "bin" / "python"
+    requirements = REPO / ".ci" / "release-requirements.txt"
+    result = _run(python, "-m", "pip", "install", "-q", "-r", requirements, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return python
+
+
+def test_the_release_tools_are_the_publish_actions(release_python: Path) -> None:
+    """release-requirements.txt pins the twine and packaging the pinned action bundles."""
+    sys.path.insert(0, str(SCRIPT.parent))
+    try:
+        import release_check
+    finally:
+        sys.path.pop(0)
+    (sha, tag) = PINNED["pypa/gh-action-pypi-publish"]
+    tools = release_check.publish_action_tools(WORKFLOW)
+    assert tools == release_check.PUBLISH_ACTION[sha]
+    assert tools["tag"] == tag
+    pins = dict(
+        line.split("==") for line in (REPO / ".ci" / "release-requirements.txt").read_text().split()
+        if "==" in line
+    )
+    assert pins["twine"] == tools["twine"]
+    assert pins["packaging"] == tools["packaging"]
+
+
+def test_build_and_check_steps(dist: Path, release_python: Path) -> None:
     version = _version()
-    result = _run(sys.executable, SCRIPT, "check", dist, "--tag", f"v{version}")
+    result = _run(release_python, SCRIPT, "check", dist, "--tag", f"v{version}")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "pass twine check" in result.stdout
-    bad = _run(sys.executable, SCRIPT, "check", dist, "--tag", "v0.0.0-not-it")
+    bad = _run(release_python, SCRIPT, "check", dist, "--tag", "v0.0.0-not-it")
     assert bad.returncode == 1
     assert "does not match the package version" in bad.stderr
+    # Any other twine/packaging than the action's (the dev venv's) is refused.
+    other = _run(sys.executable, SCRIPT, "check", dist)
+    import importlib.metadata
+
+    if importlib.metadata.version("packaging") != "26.2":
+        assert other.returncode == 1
+        assert "but the publish action v1.14.2 runs" in other.stderr
 
 
 def test_twine_check_directly(dist: Path) -> None:

@@ -171,6 +171,7 @@ def test_port_in_use_is_a_one_line_error(mirror: Path) -> None:
                 "-m",
                 "poetry_wheelmirror.cli.main",
                 "serve",
+                "--mirror",
                 str(mirror),
                 "--port",
                 str(port),

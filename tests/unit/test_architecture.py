@@ -40,6 +40,7 @@ LAYERS: dict[str, int] = {
     "poetry_wheelmirror.selection": CORE,
     "poetry_wheelmirror.simple_index": CORE,
     "poetry_wheelmirror.jsonload": CORE,
+    "poetry_wheelmirror.neterrors": CORE,
     "poetry_wheelmirror.settings": CORE,
     "poetry_wheelmirror.redirect": CORE,
     "poetry_wheelmirror.provenance_policy": CORE,
@@ -51,6 +52,7 @@ LAYERS: dict[str, int] = {
     "poetry_wheelmirror.mirror_client": IO,
     "poetry_wheelmirror.provenance": IO,
     "poetry_wheelmirror.indexconfig": IO,
+    "poetry_wheelmirror.pip_layers": IO,
     # features
     "poetry_wheelmirror.plugin": FEATURE,
     "poetry_wheelmirror.doctor": FEATURE,

@@ -46,7 +46,12 @@ def test_plugin_registers_commands_and_a_low_priority_listener(plugin_module: An
         ),
     )
     plugin_module.WheelmirrorPlugin().activate(app)
-    assert sorted(registered) == ["wheelmirror doctor", "wheelmirror refresh", "wheelmirror status"]
+    assert sorted(registered) == [
+        "wheelmirror doctor",
+        "wheelmirror refresh",
+        "wheelmirror status",
+        "wheelmirror use",
+    ]
     ((event, listener, priority),) = listeners
     assert event == "console.command"
     assert priority < 0  # after Poetry's configure_installer_for_event (priority 0)

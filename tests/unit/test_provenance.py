@@ -48,10 +48,13 @@ def test_identities_are_normalised() -> None:
 
 def test_settings() -> None:
     default = load_settings(None, {})
-    assert default.provenance == "off"
-    assert default.provenance_repository == ""
-    assert default.expected_repository() == "poetry-wheelmirror/mirror"  # from the URL
+    assert default.provenance == "require"  # the built-in default: pinned, see config.py
+    assert default.expected_repository() == "poetry-wheelmirror/mirror"
     assert default.provenance_workflow == ".github/workflows/build.yml"
+    configured = load_settings({"url": "https://o.github.io/r/"}, {})
+    assert configured.provenance == "off"
+    assert configured.provenance_repository == ""
+    assert configured.expected_repository() == "o/r"  # from the URL
     s = load_settings(
         {
             "url": "https://example.org/m/",
@@ -233,7 +236,7 @@ def test_malformed_bundles_fail_in_one_line() -> None:
 
 def hook_for(tmp_path: Path, mirror: Path, policy: str) -> tuple[Any, standins.IO]:
     hook, io = standins.make_hook(tmp_path, mirror.as_uri())
-    hook.settings = PluginSettings(url=mirror.as_uri(), provenance=policy)
+    hook.settings = PluginSettings(url=mirror.as_uri(), url_source="env", provenance=policy)
     return hook, io
 
 

@@ -8,7 +8,11 @@ from pathlib import Path
 import pytest
 import tomlkit
 
+from poetry_wheelmirror.config import DEFAULT_MIRROR_REPOSITORY
 from poetry_wheelmirror.config import DEFAULT_MIRROR_URL
+from poetry_wheelmirror.config import DEFAULT_MIRROR_WORKFLOW
+from poetry_wheelmirror.config import DEFAULT_URL_ENV
+from poetry_wheelmirror.config import write_user_setting
 from poetry_wheelmirror.errors import ConfigError
 from poetry_wheelmirror.selection import supported_tags
 from poetry_wheelmirror.settings import PluginSettings
@@ -23,10 +27,62 @@ def table(text: str) -> object:
 
 def test_defaults() -> None:
     settings = load_settings(None, {})
-    assert settings == PluginSettings()
-    assert settings.url == DEFAULT_MIRROR_URL
+    assert settings.url == PluginSettings().url == DEFAULT_MIRROR_URL
     assert settings.url_source == "default"
+    assert settings.builtin_default
     assert settings.enabled
+    # Nobody configured the default: only wheels its pinned workflow built are used.
+    assert (settings.provenance, settings.expected_repository(), settings.provenance_workflow) == (
+        "require",
+        DEFAULT_MIRROR_REPOSITORY,
+        DEFAULT_MIRROR_WORKFLOW,
+    )
+
+
+@pytest.mark.parametrize(
+    "toml",
+    [
+        '[tool.poetry-wheelmirror]\nprovenance = "off"\n',
+        '[tool.poetry-wheelmirror]\nprovenance = "warn"\nprovenance-repository = "evil/fork"\n',
+        '[tool.poetry-wheelmirror]\nprovenance-workflow = ".github/workflows/other.yml"\n',
+    ],
+)
+def test_the_default_mirror_is_always_held_to_the_pinned_identity(toml: str) -> None:
+    for environ in ({}, {"POETRY_WHEELMIRROR_PROVENANCE": "off"}, {DEFAULT_URL_ENV: "http://127.0.0.1:9/"}):
+        settings = load_settings(table(toml), environ)  # type: ignore[arg-type]
+        assert settings.builtin_default
+        assert settings.provenance == "require"
+        assert settings.expected_repository() == DEFAULT_MIRROR_REPOSITORY
+        assert settings.provenance_workflow == DEFAULT_MIRROR_WORKFLOW
+    moved = load_settings(table(toml), {DEFAULT_URL_ENV: "http://127.0.0.1:9/"})  # type: ignore[arg-type]
+    assert moved.url == "http://127.0.0.1:9/"
+
+
+def test_a_configured_mirror_keeps_its_own_provenance_settings(tmp_path: Path) -> None:
+    toml = '[tool.poetry-wheelmirror]\nurl = "https://m/"\nprovenance = "off"\n'
+    settings = load_settings(table(toml), {})  # type: ignore[arg-type]
+    assert (settings.url_source, settings.provenance) == ("pyproject", "off")
+
+
+def test_the_user_config_file_sits_between_the_project_and_the_default(tmp_path: Path) -> None:
+    environ = {"XDG_CONFIG_HOME": str(tmp_path / "xdg"), "HOME": str(tmp_path)}
+    assert load_settings(None, environ).url_source == "default"
+    path = write_user_setting("url", "https://mine.example/m/", environ)
+    assert path == tmp_path / "xdg" / "poetry-wheelmirror" / "config.toml"
+    settings = load_settings(None, environ)
+    assert (settings.url, settings.url_source, settings.provenance) == (
+        "https://mine.example/m/",
+        "user",
+        "off",
+    )
+    project = load_settings(table('[tool.poetry-wheelmirror]\nurl = "https://p/"\n'), environ)  # type: ignore[arg-type]
+    assert project.url_source == "pyproject"
+    assert load_settings(None, {**environ, "POETRY_WHEELMIRROR_URL": "https://e/"}).url_source == "env"
+    write_user_setting("url", None, environ)
+    assert load_settings(None, environ).url_source == "default"
+    path.write_text("url = [1]\n")
+    with pytest.raises(ConfigError, match="url must be a non-empty string"):
+        load_settings(None, environ)
 
 
 @pytest.mark.parametrize(
@@ -133,7 +189,19 @@ def test_platforms() -> None:
         ('[tool.poetry-wheelmirror]\nplatforms = "linux"\n', "platforms must be a list"),
         (
             '[tool.poetry-wheelmirror]\nplatforms = ["macosx_x_arm64"]\n',
-            "invalid macOS platform tag",
+            "platforms: unknown platform 'macosx_x_arm64'",
+        ),
+        (
+            '[tool.poetry-wheelmirror]\nplatforms = ["macos-arm"]\n',
+            "platforms: unknown platform 'macos-arm'; did you mean 'macos-arm64'",
+        ),
+        (
+            '[tool.poetry-wheelmirror]\nplatforms = ["linux-x86_64", "windows"]\n',
+            "unknown platform 'windows'; did you mean 'windows-arm64' or 'windows-x86_64'?",
+        ),
+        (
+            '[tool.poetry-wheelmirror]\nplatforms = ["macosx_300_0_arm64"]\n',
+            "macOS version out of range",
         ),
         ('[tool]\npoetry-wheelmirror = "x"\n', "must be a table"),
     ],
