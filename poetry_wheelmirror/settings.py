@@ -64,6 +64,7 @@ _KNOWN_KEYS: Final = frozenset(
         "provenance",
         "provenance-repository",
         "provenance-workflow",
+        "targets",  # read by ``wheelmirror plan --lock`` and ``poetry wheelmirror status``
     }
 )
 #: Where the mirror URL came from.

@@ -1,0 +1,215 @@
+"""``wheelmirror plan --lock FILE``: what each target installs from a lock, and what it
+would compile (the ``--lock`` half of ``plan``; ``plan_cmd`` hands over to it)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+from typing import Any
+
+from poetry_wheelmirror.errors import ConfigError
+
+if TYPE_CHECKING:
+    from poetry_wheelmirror.locks.config import LockSet
+    from poetry_wheelmirror.mirror.lockplan import LockPlan
+
+__all__ = ["add_lock_options", "lock_plans", "lock_set_from_args", "plan_json", "run_lock_plan"]
+
+_LABELS = {
+    "pypi-wheel": "PyPI wheel",
+    "mirror-wheel": "mirror wheel",
+    "build": "builds from source",
+    "refused": "REFUSED",
+    "no-source": "no source",
+}
+
+
+def add_lock_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--lock",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="FILE",
+        help="plan from this poetry.lock, uv.lock or hashed requirements file instead of "
+        "the recipes (repeatable)",
+    )
+    parser.add_argument(
+        "--locks-config",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="a wheelmirror.toml listing locks, targets and pypi-proxies (team mirrors)",
+    )
+    parser.add_argument(
+        "--target",
+        action="append",
+        default=[],
+        metavar="OS-ARCH/X.Y",
+        help="with --lock: a machine to plan for, e.g. macos-arm64/3.12 (repeatable; "
+        "default: targets from [tool.poetry-wheelmirror] in the lock's pyproject.toml or "
+        "its wheelmirror.toml)",
+    )
+    parser.add_argument(
+        "--pypi-proxy",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="with --lock: an index serving PyPI's files; pins locked from it are planned "
+        "against PyPI (repeatable)",
+    )
+    parser.add_argument(
+        "--matrix",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="with --lock: write the GitHub Actions matrix of the builds ('-' for stdout)",
+    )
+
+
+def lock_set_from_args(args: argparse.Namespace) -> LockSet:
+    """The locks, targets and proxies from the options, else from the config files."""
+    from poetry_wheelmirror.locks.config import LockSet
+    from poetry_wheelmirror.locks.config import find_targets
+    from poetry_wheelmirror.locks.config import read_lock_set
+    from poetry_wheelmirror.targets import parse_targets
+
+    base = read_lock_set(args.locks_config) if args.locks_config else LockSet((), ())
+    locks = tuple(args.lock) or base.locks
+    if not locks:
+        msg = "no lock to plan: pass --lock FILE or list locks in --locks-config"
+        raise ConfigError(msg)
+    targets = parse_targets(args.target) or base.targets
+    if not targets:
+        targets, _ = find_targets(locks[0].resolve().parent)
+    if not targets:
+        msg = (
+            "no targets: pass --target OS-ARCH/X.Y or set targets = [...] in "
+            "[tool.poetry-wheelmirror] (pyproject.toml) or wheelmirror.toml"
+        )
+        raise ConfigError(msg)
+    return LockSet(locks, targets, (*base.pypi_proxies, *args.pypi_proxy))
+
+
+def lock_plans(args: argparse.Namespace, lock_set: LockSet) -> list[tuple[Path, LockPlan]]:
+    from poetry_wheelmirror.cli.common import make_client
+    from poetry_wheelmirror.cli.plan_cmd import mirror_lookup
+    from poetry_wheelmirror.locks.read import read_lock_file
+    from poetry_wheelmirror.mirror.lockplan import plan_lock
+    from poetry_wheelmirror.mirror.pypi import PYPI_SIMPLE
+    from poetry_wheelmirror.mirror.pypi import PypiClient
+
+    client = make_client(args)
+    pypi = PypiClient(client, getattr(args, "index_url", None) or PYPI_SIMPLE)
+    plans = []
+    for path in lock_set.locks:
+        lock = read_lock_file(path)
+        docs = mirror_lookup(getattr(args, "mirror", None), client)
+        plans.append(
+            (
+                path,
+                plan_lock(
+                    lock,
+                    lock_set.targets,
+                    upstream=pypi.project,
+                    mirror=docs,
+                    pypi_proxies=lock_set.pypi_proxies,
+                ),
+            )
+        )
+    return plans
+
+
+def plan_json(plans: list[tuple[Path, LockPlan]]) -> dict[str, Any]:
+    return {
+        "locks": [
+            {
+                "lock": str(path),
+                "notes": list(plan.notes),
+                "targets": [
+                    {
+                        "target": tp.target.label,
+                        "not_installed": tp.not_installed,
+                        "packages": [
+                            {
+                                "name": a.name,
+                                "version": a.version,
+                                "answer": a.answer,
+                                "detail": a.detail,
+                                **({"sdist_url": a.sdist.url} if a.sdist else {}),
+                            }
+                            for a in tp.answers
+                        ],
+                    }
+                    for tp in plan.targets
+                ],
+            }
+            for path, plan in plans
+        ]
+    }
+
+
+def _write(path: Path, data: dict[str, Any]) -> None:
+    text = json.dumps(data, indent=2) + "\n"
+    if str(path) == "-":
+        sys.stdout.write(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+
+
+def print_tables(plans: list[tuple[Path, LockPlan]]) -> None:
+    for path, plan in plans:
+        for tp in plan.targets:
+            print(
+                f"{path}: {tp.target.label} ({len(tp.answers)} installed from PyPI, "
+                f"{tp.not_installed} not installed there)"
+            )
+            rows = [(a.name, a.version, _LABELS[a.answer], a.detail) for a in tp.answers]
+            rows.sort(key=lambda r: (list(_LABELS.values()).index(r[2]), r[0]))
+            header = ("PACKAGE", "VERSION", "ANSWER", "DETAIL")
+            widths = [max(len(r[i]) for r in [header, *rows]) for i in range(3)]
+            for row in [header, *rows]:
+                cells = [c.ljust(w) for c, w in zip(row[:3], widths)]
+                print("  " + "  ".join([*cells, row[3]]).rstrip())
+            counts = ", ".join(
+                f"{len(tp.by_answer(k))} {label.lower()}"  # type: ignore[arg-type]
+                for k, label in _LABELS.items()
+            )
+            print(f"  {counts}\n")
+
+
+def run_lock_plan(args: argparse.Namespace) -> int:
+    from poetry_wheelmirror.mirror.lockplan import as_matrix_plan
+    from poetry_wheelmirror.mirror.plan import MAX_MATRIX_JOBS
+    from poetry_wheelmirror.mirror.plan import matrix_json
+
+    lock_set = lock_set_from_args(args)
+    plans = lock_plans(args, lock_set)
+    if args.json is not None:
+        _write(args.json, plan_json(plans))
+    matrix = as_matrix_plan([p for _, p in plans])
+    if args.matrix is not None:
+        _write(args.matrix, matrix_json(matrix))
+    if "-" not in (str(args.json), str(args.matrix)):
+        print_tables(plans)
+    for _, plan in plans:
+        for note in plan.notes:
+            print(f"wheelmirror: note: {note}", file=sys.stderr)
+    refused = {
+        (a.name, a.version): a.detail
+        for _, plan in plans
+        for tp in plan.targets
+        for a in tp.by_answer("refused")
+    }
+    for (name, version), detail in sorted(refused.items()):
+        print(f"wheelmirror: refused: {name} {version}: {detail}", file=sys.stderr)
+    if len(matrix.missing) > MAX_MATRIX_JOBS:
+        print(
+            f"wheelmirror: warning: {len(matrix.missing)} jobs exceed GitHub's "
+            f"{MAX_MATRIX_JOBS}-job matrix limit",
+            file=sys.stderr,
+        )
+    return 0
