@@ -98,6 +98,7 @@ def lock_plans(args: argparse.Namespace, lock_set: LockSet) -> list[tuple[Path, 
     from poetry_wheelmirror.cli.common import make_client
     from poetry_wheelmirror.cli.plan_cmd import mirror_lookup
     from poetry_wheelmirror.locks.read import read_lock_file
+    from poetry_wheelmirror.mirror.lockpages import VersionFiles
     from poetry_wheelmirror.mirror.lockplan import plan_lock
     from poetry_wheelmirror.mirror.pypi import PYPI_SIMPLE
     from poetry_wheelmirror.mirror.pypi import PypiClient
@@ -114,7 +115,7 @@ def lock_plans(args: argparse.Namespace, lock_set: LockSet) -> list[tuple[Path, 
                 plan_lock(
                     lock,
                     lock_set.targets,
-                    upstream=pypi.project,
+                    upstream=VersionFiles(pypi).files,
                     mirror=docs,
                     pypi_proxies=lock_set.pypi_proxies,
                 ),

@@ -27,8 +27,6 @@ from typing import Literal
 from packaging.utils import InvalidWheelFilename
 from packaging.utils import NormalizedName
 from packaging.utils import parse_wheel_filename
-from packaging.version import InvalidVersion
-from packaging.version import Version
 
 from poetry_wheelmirror.mirror.plan import Missing
 from poetry_wheelmirror.mirror.plan import Note
@@ -42,14 +40,14 @@ if TYPE_CHECKING:
     from poetry_wheelmirror.locks.model import LockedDist
     from poetry_wheelmirror.manifest import PackageDocument
     from poetry_wheelmirror.mirror.pypi import UpstreamFile
-    from poetry_wheelmirror.mirror.pypi import UpstreamProject
     from poetry_wheelmirror.targets import InstallTarget
 
 __all__ = ["Answer", "LockPlan", "PackageAnswer", "TargetPlan", "as_matrix_plan", "plan_lock"]
 
 Answer = Literal["pypi-wheel", "mirror-wheel", "build", "refused", "no-source"]
 
-Upstream = Callable[[NormalizedName], "UpstreamProject | None"]
+#: PyPI's files of a version of a project; None when PyPI does not know the project.
+Upstream = Callable[[NormalizedName, str], "Sequence[UpstreamFile] | None"]
 MirrorDocs = Callable[[NormalizedName], "PackageDocument | None"]
 
 
@@ -96,23 +94,13 @@ def _fitting(filenames: Sequence[str], tags: frozenset[Tag]) -> str | None:
     return None
 
 
-def _same_version(a: str, b: Version | None) -> bool:
-    try:
-        return b is not None and Version(a) == b
-    except InvalidVersion:
-        return False
-
-
 class _Planner:
     def __init__(self, upstream: Upstream, mirror: MirrorDocs) -> None:
         self._upstream = functools.cache(upstream)
         self._mirror = functools.cache(mirror)
 
-    def _pypi_files(self, dist: LockedDist) -> list[UpstreamFile]:
-        project = self._upstream(dist.name)
-        if project is None:
-            return []
-        return [f for f in project.files if _same_version(dist.version, f.version())]
+    def _pypi_files(self, dist: LockedDist) -> Sequence[UpstreamFile]:
+        return self._upstream(dist.name, dist.version) or ()
 
     def _locked_wheels(self, dist: LockedDist) -> list[str]:
         if all(f.filename for f in dist.files):

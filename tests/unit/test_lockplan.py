@@ -9,6 +9,7 @@ import pytest
 import tomllib
 from packaging.utils import NormalizedName
 from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 from poetry_wheelmirror.locks.read import read_lock_file
 from poetry_wheelmirror.manifest import PackageDocument
@@ -63,10 +64,11 @@ def plan(path: str, pages=None, mirror=None, asked: list[str] | None = None):
     lock = read_lock_file(LOCKS / path)
     proxies = {d.source_detail for d in lock.dists if d.source == "index"}
 
-    def upstream(name: NormalizedName) -> UpstreamProject | None:
+    def upstream(name: NormalizedName, version: str) -> list[UpstreamFile] | None:
         if asked is not None:
             asked.append(name)
-        return pages.get(name)
+        page = pages.get(name)
+        return None if page is None else [f for f in page.files if f.version() == Version(version)]
 
     return plan_lock(
         lock,
@@ -176,6 +178,6 @@ def test_matrix_has_the_recipe_planners_shape() -> None:
 
 def test_pins_from_another_index_are_notes_not_plans() -> None:
     lock = read_lock_file(LOCKS / "poetry" / "poetry.lock")
-    result = plan_lock(lock, TARGETS, upstream=lambda n: None, mirror=lambda n: None)
+    result = plan_lock(lock, TARGETS, upstream=lambda n, v: None, mirror=lambda n: None)
     assert all(tp.answers == () for tp in result.targets)
     assert any("crcmod 1.7: from index http://127.0.0.1:" in n for n in result.notes)
