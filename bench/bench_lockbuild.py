@@ -1,0 +1,91 @@
+"""``wheelmirror build --lock`` one build at a time vs ``--jobs 2``, side by side, in one run.
+
+    .venv/bin/python -m bench.bench_lockbuild [--no-warmup]
+
+A throwaway project pins six packages that PyPI has no CPython 3.11 Linux wheel for
+(crcmod, MarkupSafe, regex, multidict, wrapt, ujson); ``uv lock`` locks it. A warm-up
+run fills the sdist and uv caches (so neither timed run downloads), then the same lock
+is built into two empty mirrors: ``--jobs 1`` (each build alone, with every core:
+MAKEFLAGS=-j<cores>) and ``--jobs 2`` (two at a time, -j1 each). Figures are wall times
+of the whole command (plan, builds, repair, import checks, one commit).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PINS = (
+    "crcmod==1.7",
+    "markupsafe==2.0.1",
+    "regex==2022.1.18",
+    "multidict==6.0.2",
+    "wrapt==1.13.3",
+    "ujson==5.1.0",
+)
+BIN = Path(sys.executable).parent
+
+
+def lock(folder: Path) -> Path:
+    deps = ", ".join(f'"{p}"' for p in PINS)
+    (folder / "pyproject.toml").write_text(
+        '[project]\nname = "bench"\nversion = "0"\nrequires-python = ">=3.11,<3.12"\n'
+        f"dependencies = [{deps}]\n\n[tool.uv]\npackage = false\n"
+    )
+    subprocess.run([str(BIN / "uv"), "lock", "-q"], cwd=folder, check=True)
+    return folder / "uv.lock"
+
+
+def build(lock_file: Path, mirror: Path, cache: Path, jobs: int) -> tuple[float, str]:
+    started = time.perf_counter()
+    result = subprocess.run(
+        [
+            str(BIN / "wheelmirror"),
+            "build",
+            "--lock",
+            str(lock_file),
+            "--mirror",
+            str(mirror),
+            "--jobs",
+            str(jobs),
+            "--cache-dir",
+            str(cache),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    seconds = time.perf_counter() - started
+    if result.returncode != 0:
+        sys.stderr.write(result.stderr[-3000:])
+        msg = f"build --jobs {jobs} exited {result.returncode}"
+        raise SystemExit(msg)
+    return seconds, result.stdout
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory(prefix="bench-lockbuild-") as tmp:
+        work = Path(tmp)
+        lock_file = lock(work)
+        cache = work / "cache"
+        if "--no-warmup" not in sys.argv:
+            warm, _ = build(lock_file, work / "warmup", cache, 2)
+            print(f"warm-up (--jobs 2, fills the caches): {warm:.1f} s")
+            shutil.rmtree(work / "warmup")
+        one, table = build(lock_file, work / "one", cache, 1)
+        two, _ = build(lock_file, work / "two", cache, 2)
+        print(table.rstrip())
+        print(f"cores: {os.cpu_count()}, builds: {len(PINS)}")
+        print(f"--jobs 1 (one after another): {one:.1f} s")
+        print(f"--jobs 2 (parallel):          {two:.1f} s")
+        print(f"parallel / sequential: {two / one:.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
