@@ -64,7 +64,9 @@ _KNOWN_KEYS: Final = frozenset(
         "provenance",
         "provenance-repository",
         "provenance-workflow",
-        "targets",  # read by ``wheelmirror plan --lock`` and ``poetry wheelmirror status``
+        # read by ``wheelmirror plan --lock`` and ``poetry wheelmirror status --target``
+        "targets",
+        "pypi-proxies",
     }
 )
 #: Where the mirror URL came from.

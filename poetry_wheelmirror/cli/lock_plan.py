@@ -18,15 +18,6 @@ if TYPE_CHECKING:
 
 __all__ = ["add_lock_options", "lock_plans", "lock_set_from_args", "plan_json", "run_lock_plan"]
 
-_LABELS = {
-    "pypi-wheel": "PyPI wheel",
-    "mirror-wheel": "mirror wheel",
-    "build": "builds from source",
-    "refused": "REFUSED",
-    "no-source": "no source",
-}
-
-
 def add_lock_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--lock",
@@ -162,24 +153,11 @@ def _write(path: Path, data: dict[str, Any]) -> None:
 
 
 def print_tables(plans: list[tuple[Path, LockPlan]]) -> None:
+    from poetry_wheelmirror.mirror.lockplan import table_lines
+
     for path, plan in plans:
-        for tp in plan.targets:
-            print(
-                f"{path}: {tp.target.label} ({len(tp.answers)} installed from PyPI, "
-                f"{tp.not_installed} not installed there)"
-            )
-            rows = [(a.name, a.version, _LABELS[a.answer], a.detail) for a in tp.answers]
-            rows.sort(key=lambda r: (list(_LABELS.values()).index(r[2]), r[0]))
-            header = ("PACKAGE", "VERSION", "ANSWER", "DETAIL")
-            widths = [max(len(r[i]) for r in [header, *rows]) for i in range(3)]
-            for row in [header, *rows]:
-                cells = [c.ljust(w) for c, w in zip(row[:3], widths)]
-                print("  " + "  ".join([*cells, row[3]]).rstrip())
-            counts = ", ".join(
-                f"{len(tp.by_answer(k))} {label.lower()}"  # type: ignore[arg-type]
-                for k, label in _LABELS.items()
-            )
-            print(f"  {counts}\n")
+        for line in table_lines(str(path), plan):
+            print(line)
 
 
 def run_lock_plan(args: argparse.Namespace) -> int:

@@ -42,11 +42,29 @@ if TYPE_CHECKING:
     from poetry_wheelmirror.mirror.pypi import UpstreamFile
     from poetry_wheelmirror.targets import InstallTarget
 
-__all__ = ["Answer", "LockPlan", "PackageAnswer", "TargetPlan", "as_matrix_plan", "plan_lock"]
+__all__ = [
+    "ANSWER_LABELS",
+    "Answer",
+    "LockPlan",
+    "PackageAnswer",
+    "TargetPlan",
+    "as_matrix_plan",
+    "plan_lock",
+    "table_lines",
+]
 
 Answer = Literal["pypi-wheel", "mirror-wheel", "build", "refused", "no-source"]
 
 #: PyPI's files of a version of a project; None when PyPI does not know the project.
+#: How the table names each answer, in the order rows are listed.
+ANSWER_LABELS: dict[Answer, str] = {
+    "pypi-wheel": "PyPI wheel",
+    "mirror-wheel": "mirror wheel",
+    "build": "builds from source",
+    "refused": "REFUSED",
+    "no-source": "no source",
+}
+
 Upstream = Callable[[NormalizedName, str], "Sequence[UpstreamFile] | None"]
 MirrorDocs = Callable[[NormalizedName], "PackageDocument | None"]
 
@@ -229,3 +247,24 @@ def as_matrix_plan(plans: Sequence[LockPlan]) -> Plan:
                 else:
                     notes.append(Note(a.name, a.version, f"{tp.target.label}: {a.detail}"))
     return Plan(missing=tuple(missing.values()), notes=tuple(notes), covered=covered)
+
+
+def table_lines(title: str, plan: LockPlan) -> list[str]:
+    """The plan as text: per target a heading, one row per pin, and the counts."""
+    order = list(ANSWER_LABELS)
+    lines = []
+    for tp in plan.targets:
+        lines.append(
+            f"{title}: {tp.target.label} ({len(tp.answers)} installed from PyPI, "
+            f"{tp.not_installed} not installed there)"
+        )
+        answers = sorted(tp.answers, key=lambda a: (order.index(a.answer), a.name))
+        rows = [(a.name, a.version, ANSWER_LABELS[a.answer], a.detail) for a in answers]
+        header = ("PACKAGE", "VERSION", "ANSWER", "DETAIL")
+        widths = [max(len(r[i]) for r in [header, *rows]) for i in range(3)]
+        for row in [header, *rows]:
+            cells = [c.ljust(w) for c, w in zip(row[:3], widths)]
+            lines.append("  " + "  ".join([*cells, row[3]]).rstrip())
+        counts = ", ".join(f"{len(tp.by_answer(k))} {v}" for k, v in ANSWER_LABELS.items())
+        lines.extend([f"  {counts}", ""])
+    return lines
