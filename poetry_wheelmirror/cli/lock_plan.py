@@ -16,7 +16,15 @@ if TYPE_CHECKING:
     from poetry_wheelmirror.locks.config import LockSet
     from poetry_wheelmirror.mirror.lockplan import LockPlan
 
-__all__ = ["add_lock_options", "lock_plans", "lock_set_from_args", "plan_json", "run_lock_plan"]
+__all__ = [
+    "add_lock_options",
+    "default_recipe",
+    "lock_plans",
+    "lock_set_from_args",
+    "plan_json",
+    "plan_recipes",
+    "run_lock_plan",
+]
 
 def add_lock_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -59,6 +67,32 @@ def add_lock_options(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="with --lock: write the GitHub Actions matrix of the builds ('-' for stdout)",
     )
+
+
+def default_recipe(name: str, versions: list[str]) -> Any:
+    """The recipe a lock-planned package without a recipe of its own builds with: the
+    default build settings, for the given versions."""
+    from poetry_wheelmirror.mirror.recipes import parse_recipe
+
+    listed = ", ".join(json.dumps(v) for v in versions)
+    return parse_recipe(f"name = {json.dumps(name)}\nversions = [{listed}]\n")
+
+
+def plan_recipes(path: Path) -> dict[Any, Any]:
+    """Default recipes for the (package, version) jobs of a matrix file written by
+    ``plan --lock --matrix``; ConfigError when it is not one."""
+    from packaging.utils import canonicalize_name
+
+    try:
+        jobs = json.loads(path.read_text(encoding="utf-8"))["include"]
+        pairs = [(str(j["package"]), str(j["version"])) for j in jobs]
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        msg = f"{path}: not a plan matrix ({type(e).__name__})"
+        raise ConfigError(msg) from None
+    versions: dict[str, list[str]] = {}
+    for name, version in pairs:
+        versions.setdefault(name, []).append(version)
+    return {canonicalize_name(n): default_recipe(n, sorted(set(v))) for n, v in versions.items()}
 
 
 def lock_set_from_args(args: argparse.Namespace) -> LockSet:

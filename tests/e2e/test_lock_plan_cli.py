@@ -148,3 +148,53 @@ def test_bad_input_is_one_line(cache: Path, tmp_path: Path) -> None:
         assert result.returncode == 2, result.stderr
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
         assert "Traceback" not in result.stderr
+
+
+def test_a_team_mirror_config_lists_locks_and_targets(cache: Path, tmp_path: Path) -> None:
+    """What the workflow's plan job runs when the repository has a wheelmirror.toml."""
+    team = tmp_path / "team"
+    (team / "locks" / "data").mkdir(parents=True)
+    shutil.copy(LOCKS / "uv.lock", team / "locks" / "data" / "uv.lock")
+    shutil.copy(LOCKS / "requirements-uv.txt", team / "locks" / "requirements.txt")
+    (team / "wheelmirror.toml").write_text(
+        'locks = ["locks/data/uv.lock", "locks/requirements.txt"]\n'
+        'targets = ["linux-x86_64/3.11", "macos-arm64/3.12"]\n'
+    )
+    result = run_wheelmirror(
+        "plan", "--locks-config", "wheelmirror.toml", "--matrix", "plan.json",
+        "--cache-dir", str(cache), cwd=team,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    jobs = json.loads((team / "plan.json").read_text())["include"]
+    # Both locks pin the same versions: one job per (package, version, python, platform).
+    assert len(jobs) == 5
+    assert {j["package"] for j in jobs} == {"crcmod", "markupsafe", "msgpack"}
+
+
+def test_cibw_config_and_collect_take_lock_planned_packages(tmp_path: Path) -> None:
+    """The workflow's build and publish steps for a package that has no recipe."""
+    from devtools.wheels import make_wheel
+
+    recipes = tmp_path / "recipes"
+    recipes.mkdir()
+    refused = run_wheelmirror("cibw-config", "crcmod==1.7", "--recipes", str(recipes))
+    assert refused.returncode == 3
+    assert "no recipe for crcmod" in refused.stderr
+    config = run_wheelmirror(
+        "cibw-config", "crcmod==1.7", "--recipes", str(recipes), "--default-recipe"
+    )
+    assert config.returncode == 0, config.stderr
+    assert "[tool.cibuildwheel]" in config.stdout
+    wheel = make_wheel(tmp_path / "wheelhouse", "crcmod-1.7-cp311-cp311-manylinux_2_17_x86_64.whl")
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps({"include": [{"package": "crcmod", "version": "1.7"}]}))
+    mirror = tmp_path / "mirror"
+    args = ["collect", str(wheel.parent), "--mirror", str(mirror), "--recipes", str(recipes)]
+    without = run_wheelmirror(*args, "--cache-dir", str(tmp_path / "c"))
+    assert without.returncode != 0
+    assert "no recipe for crcmod" in without.stderr
+    collected = run_wheelmirror(*args, "--plan", str(plan), "--cache-dir", str(tmp_path / "c"))
+    assert collected.returncode == 0, collected.stderr
+    doc = json.loads((mirror / "packages" / "crcmod.json").read_text())
+    source = doc["versions"]["1.7"]["source"]
+    assert (source["filename"], source["sha256"]) == ("crcmod-1.7.tar.gz", CRCMOD_SHA)
