@@ -35,7 +35,7 @@ def _logical_lines(text: str) -> list[tuple[int, str]]:
     pending = ""
     start = 0
     for number, raw in enumerate(text.splitlines(), 1):
-        line = _COMMENT.sub("", raw).rstrip()
+        line = (_COMMENT.sub("", raw) if "#" in raw else raw).rstrip()
         if not pending:
             start = number
         if line.endswith("\\"):
