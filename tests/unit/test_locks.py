@@ -228,3 +228,12 @@ def test_lock_set_file(tmp_path: Path) -> None:
     config.write_text('lock = ["a"]\n')
     with pytest.raises(ConfigError, match="unknown key 'lock'"):
         read_lock_set(config)
+
+
+def test_the_plugin_settings_accept_the_lock_plan_keys() -> None:
+    """``targets`` and ``pypi-proxies`` share [tool.poetry-wheelmirror] with the plugin's
+    own settings, which reject unknown keys."""
+    from poetry_wheelmirror.settings import load_settings
+
+    table = {"targets": ["linux-x86_64/3.11"], "pypi-proxies": ["http://127.0.0.1:1/simple/"]}
+    assert load_settings(table, {}).enabled
