@@ -9,12 +9,14 @@ is built into empty mirrors with ``--jobs 1`` (each build alone, with every core
 MAKEFLAGS=-j<cores>) and ``--jobs 2`` (two at a time, -j1 each), in the order 1, 2, 2, 1
 so that a machine getting busier or quieter during the run weighs on both alike.
 Figures are wall times of the whole command (plan, builds, repair, import checks, one
-commit) and the load average when each started; the ratio compares the sums.
+commit), the CPU time it used (all its processes) and the load average when each
+started; the ratio compares the wall-time sums.
 """
 
 from __future__ import annotations
 
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -43,7 +45,10 @@ def lock(folder: Path) -> Path:
     return folder / "uv.lock"
 
 
-def build(lock_file: Path, mirror: Path, cache: Path, jobs: int) -> tuple[float, str]:
+def build(lock_file: Path, mirror: Path, cache: Path, jobs: int) -> tuple[float, float, str]:
+    """Wall seconds, CPU seconds (user + sys of the command and every process it waited
+    for) and the table the command printed."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     result = subprocess.run(
         [
@@ -63,11 +68,13 @@ def build(lock_file: Path, mirror: Path, cache: Path, jobs: int) -> tuple[float,
         check=False,
     )
     seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if result.returncode != 0:
         sys.stderr.write(result.stdout + result.stderr[-3000:])
         msg = f"build --jobs {jobs} exited {result.returncode}"
         raise SystemExit(msg)
-    return seconds, result.stdout
+    return seconds, cpu, result.stdout
 
 
 def main() -> int:
@@ -76,15 +83,18 @@ def main() -> int:
         lock_file = lock(work)
         cache = work / "cache"
         if "--no-warmup" not in sys.argv:
-            warm, _ = build(lock_file, work / "warmup", cache, 2)
+            warm, _, _ = build(lock_file, work / "warmup", cache, 2)
             print(f"warm-up (--jobs 2, fills the caches): {warm:.1f} s")
             shutil.rmtree(work / "warmup")
         times: dict[int, list[float]] = {1: [], 2: []}
         for round_, jobs in enumerate((1, 2, 2, 1)):
             load = os.getloadavg()[0]
-            seconds, table = build(lock_file, work / f"run{round_}", cache, jobs)
+            seconds, cpu, table = build(lock_file, work / f"run{round_}", cache, jobs)
             times[jobs].append(seconds)
-            print(f"--jobs {jobs}: {seconds:.1f} s (load average {load:.1f} at start)")
+            print(
+                f"--jobs {jobs}: {seconds:.1f} s wall, {cpu:.1f} s CPU "
+                f"(load average {load:.1f} at start)"
+            )
         print(table.rstrip())
         one, two = sum(times[1]), sum(times[2])
         print(f"cores: {os.cpu_count()}, builds per run: {len(PINS)}")
