@@ -198,3 +198,17 @@ def test_cibw_config_and_collect_take_lock_planned_packages(tmp_path: Path) -> N
     doc = json.loads((mirror / "packages" / "crcmod.json").read_text())
     source = doc["versions"]["1.7"]["source"]
     assert (source["filename"], source["sha256"]) == ("crcmod-1.7.tar.gz", CRCMOD_SHA)
+
+
+def test_build_needs_pins_or_a_lock(tmp_path: Path) -> None:
+    result = run_wheelmirror("build", "--mirror", str(tmp_path / "m"))
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "wheelmirror: error: nothing to build: give NAME==VERSION pins or --lock FILE"
+    )
+    both = run_wheelmirror(
+        "build", "crcmod==1.7", "--lock", str(LOCKS / "uv.lock"), "--mirror", str(tmp_path / "m")
+    )
+    assert both.returncode == 2
+    assert "either NAME==VERSION pins or --lock" in both.stderr
+    assert not (tmp_path / "m").exists()
