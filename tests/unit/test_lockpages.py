@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import http.server
 import json
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -64,6 +65,9 @@ def test_only_the_pinned_versions_files_and_a_stored_subset(
     assert [f.filename for f in again.files("demo", "1.0") or []] == ["demo-1.0.zip"]
     # A changed page has another sha256: its own subset, never the old one.
     _write(page_dir, ["demo-1.0.tar.gz", "demo-1.0-cp311-cp311-linux_x86_64.whl"])
+    # A new Last-Modified, or the server may answer the revalidation 304 (1 s resolution).
+    page = page_dir / "index.html"
+    os.utime(page, (page.stat().st_atime + 10, page.stat().st_mtime + 10))
     fresh = VersionFiles(PypiClient(CachedClient(cache, max_age=0), url))
     assert sorted(f.filename for f in fresh.files("demo", "1.0") or []) == [
         "demo-1.0-cp311-cp311-linux_x86_64.whl",
