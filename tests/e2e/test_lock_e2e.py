@@ -218,3 +218,23 @@ def test_requirements_plan_build_pip_install(pypi_index: PassthroughIndex, tmp_p
         )
         assert result.returncode == 0, result.stdout + result.stderr
     _from_mirror(venv)
+
+
+def test_a_refused_pin_is_not_built_and_the_rest_are(tmp_path: Path) -> None:
+    """crcmod's sdist hash in the lock is not PyPI's: refused in one line, MarkupSafe still
+    built and added; the exit status says something was not built."""
+    project = _uv_project(tmp_path / "project")
+    _uv(project, tmp_path, "lock")
+    lock = project / "uv.lock"
+    crcmod_sha = "dc7051a0db5f2bd48665a990d3ec1cc305a466a77358ca4492826f41f283601e"
+    lock.write_text(lock.read_text().replace(crcmod_sha, "0" * 64))
+    mirror = tmp_path / "mirror"
+    result = run_wheelmirror(
+        "build", "--lock", str(lock), "--mirror", str(mirror), "--cache-dir", str(tmp_path / "c")
+    )
+    assert result.returncode == 7, result.stdout + result.stderr
+    rows = {line.split()[0]: line for line in result.stdout.splitlines()[1:] if line.strip()}
+    assert " built " in rows["markupsafe"]
+    assert " refused " in rows["crcmod"]
+    assert "crcmod-1.7.tar.gz has sha256 000000000000" in rows["crcmod"]
+    assert sorted(p.name for p in (mirror / "files").iterdir()) == ["markupsafe"]
