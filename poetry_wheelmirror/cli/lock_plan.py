@@ -199,6 +199,9 @@ def run_lock_plan(args: argparse.Namespace) -> int:
     from poetry_wheelmirror.mirror.plan import MAX_MATRIX_JOBS
     from poetry_wheelmirror.mirror.plan import matrix_json
 
+    if str(args.json) == "-" and str(args.matrix) == "-":
+        msg = "--json - and --matrix - would both write to stdout; give one of them a FILE"
+        raise ConfigError(msg)
     lock_set = lock_set_from_args(args)
     plans = lock_plans(args, lock_set)
     if args.json is not None:
