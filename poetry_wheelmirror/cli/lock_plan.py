@@ -125,8 +125,8 @@ def lock_plans(args: argparse.Namespace, lock_set: LockSet) -> list[tuple[Path, 
     from poetry_wheelmirror.locks.read import read_lock_file
     from poetry_wheelmirror.mirror.lockpages import VersionFiles
     from poetry_wheelmirror.mirror.lockplan import plan_lock
-    from poetry_wheelmirror.mirror.pypi import PYPI_SIMPLE
     from poetry_wheelmirror.mirror.pypi import PypiClient
+    from poetry_wheelmirror.urls import PYPI_SIMPLE
 
     client = make_client(args)
     pypi = PypiClient(client, getattr(args, "index_url", None) or PYPI_SIMPLE)

@@ -45,7 +45,7 @@ def _strings(table: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
 
 def read_lock_set(path: Path) -> LockSet:
     """A wheelmirror.toml; ConfigError (one line) on unknown keys or wrong types."""
-    from poetry_wheelmirror.indexconfig import load_toml
+    from poetry_wheelmirror.tomlfile import load_toml
 
     data = load_toml(path)
     unknown = sorted(set(data) - _KEYS)
@@ -63,7 +63,7 @@ def read_lock_set(path: Path) -> LockSet:
 def find_targets(project_dir: Path) -> tuple[tuple[InstallTarget, ...], str]:
     """The targets configured for the project in *project_dir* and where they came from:
     ``[tool.poetry-wheelmirror]`` in pyproject.toml first, then wheelmirror.toml."""
-    from poetry_wheelmirror.indexconfig import load_toml
+    from poetry_wheelmirror.tomlfile import load_toml
 
     pyproject = project_dir / "pyproject.toml"
     if pyproject.is_file():

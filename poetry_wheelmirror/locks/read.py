@@ -16,10 +16,10 @@ __all__ = ["read_lock_file"]
 def read_lock_file(path: Path) -> Lock:
     """The lock at *path* (poetry.lock, uv.lock or a requirements file); ConfigError (one
     line) when it cannot be read or is none of these."""
-    from poetry_wheelmirror.indexconfig import load_toml
     from poetry_wheelmirror.locks.poetry_lock import parse_poetry_lock
     from poetry_wheelmirror.locks.requirements import parse_requirements
     from poetry_wheelmirror.locks.uv_lock import parse_uv_lock
+    from poetry_wheelmirror.tomlfile import load_toml
 
     if path.name.lower().endswith((".lock", ".toml")):
         data = load_toml(path)

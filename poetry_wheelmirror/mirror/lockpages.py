@@ -61,7 +61,7 @@ class VersionFiles:
     def _near(self, url: str, body: bytes, release: str) -> list[object]:
         """The page's entries whose filename contains ``-<release>``, from the stored
         subset when there is one."""
-        from poetry_wheelmirror.client import atomic_write
+        from poetry_wheelmirror.fs import atomic_write
 
         stored = self._subset_path(body, release)
         if stored is not None:

@@ -18,18 +18,18 @@ import sys
 from pathlib import Path
 
 import pytest
+from poetry_wheelmirror.simple_pages import parse_project_page
 
 from devtools.cli import run_wheelmirror
 from devtools.passthrough import PassthroughIndex
+from devtools.pipuv_mirror import installed_tags
+from devtools.pipuv_mirror import pip_env
+from devtools.pipuv_mirror import serve_mirror
+from devtools.pipuv_mirror import venv_python
 from devtools.poetry_env import build_plugin_wheel
 from devtools.poetry_env import ensure_plain_poetry
 from devtools.poetry_env import ensure_plugin_poetry
 from devtools.poetry_env import project_env
-from poetry_wheelmirror.simple_pages import parse_project_page
-from tests.e2e.pipuv_mirror import installed_tags
-from tests.e2e.pipuv_mirror import pip_env
-from tests.e2e.pipuv_mirror import serve_mirror
-from tests.e2e.pipuv_mirror import venv_python
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
