@@ -18,7 +18,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from poetry_wheelmirror.simple_pages import parse_project_page
 
 from devtools.cli import run_wheelmirror
 from devtools.passthrough import PassthroughIndex
@@ -30,6 +29,7 @@ from devtools.poetry_env import build_plugin_wheel
 from devtools.poetry_env import ensure_plain_poetry
 from devtools.poetry_env import ensure_plugin_poetry
 from devtools.poetry_env import project_env
+from poetry_wheelmirror.simple_index import parse_project_page
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
