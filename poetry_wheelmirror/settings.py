@@ -74,6 +74,9 @@ _KNOWN_KEYS: Final = frozenset(
         "provenance",
         "provenance-repository",
         "provenance-workflow",
+        # read by ``wheelmirror plan --lock`` and ``poetry wheelmirror status --target``
+        "targets",
+        "pypi-proxies",
     }
 )
 #: Where the mirror URL came from.

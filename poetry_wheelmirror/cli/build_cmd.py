@@ -8,6 +8,7 @@ import sys
 from poetry_wheelmirror.cli.common import add_client_options
 from poetry_wheelmirror.cli.common import make_client
 from poetry_wheelmirror.cli.common import new_or_existing_dir_arg
+from poetry_wheelmirror.cli.lock_build import add_lock_build_options
 from poetry_wheelmirror.cli.recipes_opt import add_recipes_option
 from poetry_wheelmirror.cli.recipes_opt import recipes_from_args
 from poetry_wheelmirror.errors import BuildError
@@ -28,7 +29,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             "it was. Progress goes to stderr; stdout gets one line per pin and interpreter."
         ),
     )
-    parser.add_argument("pins", nargs="+", metavar="NAME==VERSION")
+    parser.add_argument("pins", nargs="*", metavar="NAME==VERSION")
+    add_lock_build_options(parser)
     parser.add_argument(
         "--mirror",
         required=True,
@@ -78,6 +80,15 @@ def _build(args: argparse.Namespace) -> int:
     from poetry_wheelmirror.mirror.pypi import PypiClient
     from poetry_wheelmirror.mirror.store import MirrorStore
 
+    if args.lock is not None:
+        from poetry_wheelmirror.cli.lock_build import run_lock_build
+
+        return run_lock_build(args)
+    if not args.pins:
+        from poetry_wheelmirror.errors import ConfigError
+
+        msg = "nothing to build: give NAME==VERSION pins or --lock FILE"
+        raise ConfigError(msg)
     pins = [parse_pin(p) for p in args.pins]
     interpreters = [find_interpreter(p) for p in args.python] or [find_interpreter()]
     recipes = recipes_from_args(args, required=False)

@@ -44,6 +44,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="write the config here (default: print it)",
     )
     config.add_argument(
+        "--default-recipe",
+        action="store_true",
+        help="a NAME==VERSION without a recipe gets the default build settings (the "
+        "jobs of `plan --lock`, whose packages need no recipe)",
+    )
+    config.add_argument(
         "--identifiers",
         action="store_true",
         help="print the recipe's build identifiers instead, one a line",
@@ -131,14 +137,19 @@ def _cibw_config(args: argparse.Namespace) -> int:
 
     name, version = parse_name_or_pin(args.package)
     folder = args.recipes or default_recipes_dir()
-    if folder is None:
+    path = folder / f"{canonicalize_name(name)}.toml" if folder is not None else None
+    if folder is None and not args.default_recipe:
         msg = "no recipe folder: pass --recipes DIR or set $WHEELMIRROR_RECIPES"
         raise RecipeError(msg)
-    path = folder / f"{canonicalize_name(name)}.toml"
-    if not path.is_file():
+    if (path is None or not path.is_file()) and args.default_recipe and version is not None:
+        from poetry_wheelmirror.cli.lock_plan import default_recipe
+
+        recipe = default_recipe(name, [version])  # a lock-planned package
+    elif path is None or not path.is_file():
         msg = f"no recipe for {name} in {folder}"
         raise RecipeError(msg)
-    recipe = load_recipe(path)
+    else:
+        recipe = load_recipe(path)
     if version is not None and not recipe.wants(version):
         msg = f"the recipe for {recipe.name} does not carry version {version}"
         raise RecipeError(msg)

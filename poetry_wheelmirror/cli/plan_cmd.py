@@ -11,10 +11,13 @@ from typing import TYPE_CHECKING
 from poetry_wheelmirror.cli.common import add_client_options
 from poetry_wheelmirror.cli.common import existing_mirror_arg
 from poetry_wheelmirror.cli.common import make_client
+from poetry_wheelmirror.cli.lock_plan import add_lock_options
 from poetry_wheelmirror.cli.recipes_opt import add_recipes_option
 from poetry_wheelmirror.cli.recipes_opt import recipes_from_args
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from packaging.utils import NormalizedName
 
     from poetry_wheelmirror.client import CachedClient
@@ -31,7 +34,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             "Read the recipes and PyPI's simple JSON API (PEP 691) and list every "
             "(package, version, python, platform) where PyPI has an sdist but no wheel a "
             "client on that platform would install, and the mirror has none either. "
-            '--json writes {"include": [...]} for a GitHub Actions matrix.'
+            '--json writes {"include": [...]} for a GitHub Actions matrix. '
+            "With --lock: for each package a lock pins and each --target, whether PyPI "
+            "or the mirror has a wheel for it, or it builds from source (and whether the "
+            "mirror could build it); --json then writes that report, --matrix the matrix."
         ),
     )
     add_recipes_option(parser)
@@ -62,26 +68,34 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="URL",
         help="PEP 691 index to read (default: https://pypi.org/simple/)",
     )
+    add_lock_options(parser)
     add_client_options(parser)
     parser.set_defaults(handler=_plan)
 
 
-def _mirror_docs(
-    location: str | None, names: list[NormalizedName], client: CachedClient
-) -> dict[NormalizedName, PackageDocument | None]:
+def mirror_lookup(
+    location: str | None, client: CachedClient
+) -> Callable[[NormalizedName], PackageDocument | None]:
+    """A package's mirror document (None: not in the mirror) from a directory or URL."""
     if location is None:
-        return {}
+        return lambda name: None
     if "://" not in location and not location.startswith("file:"):
         from poetry_wheelmirror.mirror.store import MirrorStore
 
         store = MirrorStore(Path(location))
         if store.root() is None:
-            return {}  # a mirror not built yet has published nothing
-        return {n: store.package(n) for n in names}
+            return lambda name: None  # a mirror not built yet has published nothing
+        return store.package
     from poetry_wheelmirror.mirror_client import MirrorReader
 
-    reader = MirrorReader(location, client)
-    return {n: reader.package(n) for n in names}
+    return MirrorReader(location, client).package
+
+
+def _mirror_docs(
+    location: str | None, names: list[NormalizedName], client: CachedClient
+) -> dict[NormalizedName, PackageDocument | None]:
+    lookup = mirror_lookup(location, client)
+    return {n: lookup(n) for n in names}
 
 
 def _plan(args: argparse.Namespace) -> int:
@@ -94,6 +108,10 @@ def _plan(args: argparse.Namespace) -> int:
     from poetry_wheelmirror.mirror.pypi import PypiClient
     from poetry_wheelmirror.urls import PYPI_SIMPLE
 
+    if args.lock or args.locks_config:
+        from poetry_wheelmirror.cli.lock_plan import run_lock_plan
+
+        return run_lock_plan(args)
     recipes = recipes_from_args(args, required=True)
     if args.package:
         wanted = {canonicalize_name(p) for p in args.package}

@@ -12,6 +12,7 @@ import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
+from typing import Any
 
 from poetry_wheelmirror.cli.common import add_client_options
 from poetry_wheelmirror.cli.recipes_opt import add_recipes_option
@@ -131,6 +132,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "Actions: the runner label of the wheel's platform, else local)",
     )
     collect.add_argument("--mirror-name", default="local")
+    collect.add_argument(
+        "--plan",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="also accept the (package, version) jobs of this matrix from `plan --lock "
+        "--matrix`: lock-planned packages need no recipe",
+    )
     add_recipes_option(collect)
     add_client_options(collect)
     collect.set_defaults(handler=_collect)
@@ -223,9 +232,18 @@ def _publish(args: argparse.Namespace) -> int:
     return 0
 
 
+def _collect_recipes(args: argparse.Namespace) -> dict[Any, Any]:
+    from poetry_wheelmirror.cli.lock_plan import plan_recipes
+    from poetry_wheelmirror.cli.recipes_opt import recipes_from_args
+
+    if args.plan is None:
+        return dict(recipes_from_args(args, required=True))
+    # A package's own recipe wins over the plan's default one.
+    return {**plan_recipes(args.plan), **recipes_from_args(args, required=False)}
+
+
 def _collect(args: argparse.Namespace) -> int:
     from poetry_wheelmirror.cli.common import make_client
-    from poetry_wheelmirror.cli.recipes_opt import recipes_from_args
     from poetry_wheelmirror.mirror.collect import collect_wheels
     from poetry_wheelmirror.mirror.pypi import PypiClient
     from poetry_wheelmirror.mirror.store import MirrorStore
@@ -236,7 +254,7 @@ def _collect(args: argparse.Namespace) -> int:
         args.wheels,
         store=MirrorStore(args.mirror, mirror_name=args.mirror_name),
         pypi=PypiClient(make_client(args)),
-        recipes=recipes_from_args(args, required=True),
+        recipes=_collect_recipes(args),
         runner=runner,
     )
     for path in result.added:

@@ -30,7 +30,31 @@ class StatusCommand(EnvCommand):  # type: ignore[misc]  # Poetry is untyped here
         option("json", None, "Print the packages as JSON.", flag=True),
     ]
 
+    options = [  # noqa: RUF012  # cleo reads a plain class attribute
+        option(
+            "target",
+            None,
+            "Plan the lock for OS-ARCH/X.Y (e.g. macos-arm64/3.12) instead of this"
+            " environment; repeatable.",
+            flag=False,
+            multiple=True,
+        ),
+        option(
+            "all-targets", None, "Plan for every target in [tool.poetry-wheelmirror].", flag=True
+        ),
+        option("pypi-proxy", None, "A source URL serving PyPI's files.", flag=False, multiple=True),
+    ]
+
     def handle(self) -> int:
+        if self.option("target") or self.option("all-targets"):
+            from poetry_wheelmirror.plugin.target_status import target_status_command
+
+            return target_status_command(
+                self,
+                self.option("target"),
+                all_targets=self.option("all-targets"),
+                proxies=self.option("pypi-proxy"),
+            )
         return status_command(self)
 
 

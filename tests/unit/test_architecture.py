@@ -46,6 +46,8 @@ LAYERS: dict[str, int] = {
     "poetry_wheelmirror.provenance_policy": CORE,
     "poetry_wheelmirror.tomlfile": CORE,
     "poetry_wheelmirror.lockfile": CORE,
+    "poetry_wheelmirror.locks": CORE,
+    "poetry_wheelmirror.targets": CORE,
     # I/O: the network, the cache, the file system, the machine's pip/uv configuration
     "poetry_wheelmirror.fs": IO,
     "poetry_wheelmirror.client": IO,
