@@ -103,8 +103,12 @@ def run_pip(releases: list[Release], out: Path) -> None:
             with log.open("w") as fh:
                 try:
                     code = subprocess.run(
-                        argv, env=env, stdout=fh, stderr=subprocess.STDOUT,
-                        timeout=_PIP_TIMEOUT, check=False,
+                        argv,
+                        env=env,
+                        stdout=fh,
+                        stderr=subprocess.STDOUT,
+                        timeout=_PIP_TIMEOUT,
+                        check=False,
                     ).returncode
                 except subprocess.TimeoutExpired:
                     code = -1
@@ -112,9 +116,7 @@ def run_pip(releases: list[Release], out: Path) -> None:
             wheels = sorted(Path(tmp).glob("*.whl"))
             outcome = "built" if code == 0 and wheels else "failed"
             tag = wheels[0].name.rsplit("-", 1)[-1][: -len(".whl")] if wheels else ""
-        results.append(
-            {"pin": r.pin, "outcome": outcome, "seconds": round(seconds, 1), "tag": tag}
-        )
+        results.append({"pin": r.pin, "outcome": outcome, "seconds": round(seconds, 1), "tag": tag})
         print(f"pip  {r.pin:32} {outcome:7} {seconds:7.1f} s {tag}", flush=True)
         (out / "pip.json").write_text(json.dumps(results, indent=1))
 
@@ -150,9 +152,16 @@ def table(releases: list[Release], out: Path) -> str:
     for r in releases:
         m, p = mine.get(r.pin, {}), pip.get(r.pin, {})
         outcome = str(m.get("outcome", "-"))
-        cls = m.get("class") or ("fixed: " + "; ".join(
-            str(a).split("retry with: ", 1)[-1] for a in m.get("attempts", [])  # type: ignore[union-attr]
-            if "retry with" in str(a)) if m.get("attempts") else "")
+        cls = m.get("class") or (
+            "fixed: "
+            + "; ".join(
+                str(a).split("retry with: ", 1)[-1]
+                for a in m.get("attempts", [])  # type: ignore[union-attr]
+                if "retry with" in str(a)
+            )
+            if m.get("attempts")
+            else ""
+        )
         built["wheelmirror"] += outcome == "built"
         built["pip"] += p.get("outcome") == "built"
         lines.append(

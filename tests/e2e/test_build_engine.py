@@ -39,13 +39,14 @@ def test_automatic_fix_is_retried_and_its_recipe_makes_the_next_build_direct(
     # lazy-object-proxy 1.6.0's setup.py needs pkg_resources, gone from today's setuptools.
     mirror, cache, recipes = tmp_path / "mirror", tmp_path / "cache", tmp_path / "recipes"
     args = ("build", "lazy-object-proxy==1.6.0", "--mirror", str(mirror))
-    first = wheelmirror(*args, "--write-recipe", str(recipes), "--recipes", str(tmp_path),
-                        cache=cache)
+    first = wheelmirror(
+        *args, "--write-recipe", str(recipes), "--recipes", str(tmp_path), cache=cache
+    )
     assert first.returncode == 0, first.stderr
     assert "setuptools-too-new; retrying with: build with setuptools<70" in first.stderr
     written = recipes / "lazy-object-proxy.toml"
     assert 'constraints = ["setuptools<70"]' in written.read_text()
-    assert "| constraints = [\"setuptools<70\"]" in first.stderr  # printed too
+    assert '| constraints = ["setuptools<70"]' in first.stderr  # printed too
     row = next(ln for ln in first.stdout.splitlines() if ln.startswith("lazy-object-proxy"))
     assert row.split()[2:4] == ["built", "fixed"]
     assert "manylinux" in row
@@ -58,8 +59,9 @@ def test_automatic_fix_is_retried_and_its_recipe_makes_the_next_build_direct(
     assert "retrying" not in again.stderr
     # Writing again never overwrites the user's recipe.
     written.write_text(written.read_text() + "# mine\n")
-    third = wheelmirror(*args, "--rebuild", "--write-recipe", str(recipes),
-                        "--recipes", str(tmp_path), cache=cache)
+    third = wheelmirror(
+        *args, "--rebuild", "--write-recipe", str(recipes), "--recipes", str(tmp_path), cache=cache
+    )
     assert third.returncode == 0, third.stderr
     assert "exists: not overwritten" in third.stderr
     assert written.read_text().endswith("# mine\n")
@@ -69,8 +71,16 @@ def test_many_pins_go_on_past_a_failure_and_report_it(tmp_path: Path) -> None:
     # greenlet 1.1.2's C uses CPython 3.10 thread-state fields that 3.11 removed.
     mirror, report = tmp_path / "mirror", tmp_path / "report.json"
     result = wheelmirror(
-        "build", "greenlet==1.1.2", "markupsafe==2.0.1", "--mirror", str(mirror),
-        "--report", str(report), "--recipes", str(tmp_path), cache=tmp_path / "cache",
+        "build",
+        "greenlet==1.1.2",
+        "markupsafe==2.0.1",
+        "--mirror",
+        str(mirror),
+        "--report",
+        str(report),
+        "--recipes",
+        str(tmp_path),
+        cache=tmp_path / "cache",
     )
     assert result.returncode == 7, result.stderr
     assert "1 pin(s) failed, 1 built" in result.stderr
@@ -96,14 +106,23 @@ def test_many_pins_go_on_past_a_failure_and_report_it(tmp_path: Path) -> None:
 
 def test_without_the_builder_extra_one_line_before_any_download(tmp_path: Path) -> None:
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "uv", "venv", "--python", sys.executable, str(venv)], check=True,
-                   capture_output=True, env=clean_env())
+    subprocess.run(
+        [sys.executable, "-m", "uv", "venv", "--python", sys.executable, str(venv)],
+        check=True,
+        capture_output=True,
+        env=clean_env(),
+    )
     python = str(venv / "bin" / "python")
-    subprocess.run([sys.executable, "-m", "uv", "pip", "install", "--python", python, str(REPO)], check=True,
-                   capture_output=True, env=clean_env(PIP_CONFIG_FILE=os.devnull))
+    subprocess.run(
+        [sys.executable, "-m", "uv", "pip", "install", "--python", python, str(REPO)],
+        check=True,
+        capture_output=True,
+        env=clean_env(PIP_CONFIG_FILE=os.devnull),
+    )
     cache = tmp_path / "cache"
-    result = wheelmirror("build", "markupsafe==2.0.1", "--mirror", str(tmp_path / "m"),
-                         cache=cache, python=python)
+    result = wheelmirror(
+        "build", "markupsafe==2.0.1", "--mirror", str(tmp_path / "m"), cache=cache, python=python
+    )
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, lines

@@ -51,7 +51,9 @@ def test_system_packages_only_when_asked() -> None:
     assert diagnosis.cls == "missing-system-dependency"
     assert diagnosis.packages["apt"] == "libpq-dev"
     assert "dnf: libpq-devel" in diagnosis.fix
-    assert next_fix(diagnosis, BuildSettings(), install_system_packages=False, manager="apt") is None
+    assert (
+        next_fix(diagnosis, BuildSettings(), install_system_packages=False, manager="apt") is None
+    )
     fix = next_fix(diagnosis, BuildSettings(), install_system_packages=True, manager="apt")
     assert fix is not None
     assert fix.settings.system_packages["linux"] == ("libpq-dev",)

@@ -12,20 +12,23 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from poetry_wheelmirror.mirror.build.cython_regen import regenerate_cython
 from poetry_wheelmirror.mirror.build.fixes import system_key
 from poetry_wheelmirror.mirror.build.importcheck import import_check
-from poetry_wheelmirror.mirror.build.interpreters import Interpreter
 from poetry_wheelmirror.mirror.build.job import StepFailed
 from poetry_wheelmirror.mirror.build.job import StepLog
 from poetry_wheelmirror.mirror.build.job import tool_env
 from poetry_wheelmirror.mirror.build.repair import repair_wheel
 from poetry_wheelmirror.mirror.build.sysdeps import install_system_packages
-from poetry_wheelmirror.mirror.recipes import BuildSettings
 from poetry_wheelmirror.mirror.sdist_patch import add_build_requires
 from poetry_wheelmirror.mirror.sdist_patch import sdist_epoch
 from poetry_wheelmirror.mirror.sdist_patch import unpack_sdist
+
+if TYPE_CHECKING:
+    from poetry_wheelmirror.mirror.build.interpreters import Interpreter
+    from poetry_wheelmirror.mirror.recipes import BuildSettings
 
 __all__ = ["Attempt", "AttemptResult"]
 
@@ -64,10 +67,10 @@ class Attempt:
         packages = self.settings.system_packages.get(system_key(), ())
         if packages:
             if self.manager is None:
-                raise self._fail("system packages", "no package manager found for "
-                                 + " ".join(packages))
-            install_system_packages(self.manager, packages, log=self.log, env=env,
-                                    cwd=self.work)
+                raise self._fail(
+                    "system packages", "no package manager found for " + " ".join(packages)
+                )
+            install_system_packages(self.manager, packages, log=self.log, env=env, cwd=self.work)
         src = unpack_sdist(sdist, self.src)
         env.update(self.settings.env)
         env["SOURCE_DATE_EPOCH"] = str(sdist_epoch(upload_time))
@@ -87,19 +90,28 @@ class Attempt:
             self.log.say(f"before-build: {command}")
             self.log.run("before-build", [command], env=build_env, cwd=src, shell=True)
         if self.settings.regenerate_cython:
-            regenerate_cython(src, log=self.log, env=env, work=self.work, uv=self.uv,
-                              interpreter=self.interp.executable)
+            regenerate_cython(
+                src,
+                log=self.log,
+                env=env,
+                work=self.work,
+                uv=self.uv,
+                interpreter=self.interp.executable,
+            )
         out = self.work / "dist"
         if self.backend == "uv":
             if self.uv is None:
-                raise self._fail("build", "uv is not installed (install poetry-wheelmirror[builder])")
+                raise self._fail(
+                    "build", "uv is not installed (install poetry-wheelmirror[builder])"
+                )
             argv = [self.uv, "build", "--wheel", "--out-dir", str(out)]
             argv += ["--python", str(self.interp.executable), str(src)]
             tool = "uv build"
         else:
             if self.interp.executable != Path(sys.executable):
-                raise self._fail("build", "the pypa/build backend builds for this interpreter "
-                                 "only; use uv")
+                raise self._fail(
+                    "build", "the pypa/build backend builds for this interpreter only; use uv"
+                )
             argv = [sys.executable, "-m", "build", "--wheel", "--outdir", str(out), str(src)]
             tool = "pypa/build"
         self.log.say(f"building with {tool} (log: {self.log.path})")
@@ -108,8 +120,9 @@ class Attempt:
         built = sorted(out.glob("*.whl"))
         if len(built) != 1:
             raise self._fail("build", f"the build produced {len(built)} wheels, expected one")
-        repaired = repair_wheel(built[0], log=self.log, env=env, work=self.work,
-                                strip=self.settings.strip)
+        repaired = repair_wheel(
+            built[0], log=self.log, env=env, work=self.work, strip=self.settings.strip
+        )
         modules = import_check(
             repaired.wheel,
             name=self.name,

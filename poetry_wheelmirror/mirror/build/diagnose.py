@@ -133,7 +133,10 @@ def _with_packages(rule: Rule, match: re.Match[str]) -> Diagnosis:
     fix = rule.fix
     if packages:
         named = ", ".join(f"{m}: {packages[m]}" for m in MANAGERS if m in packages)
-        fix = f"install the system package for {what} ({named}); or rerun with --install-system-packages"
+        fix = (
+            f"install the system package for {what} ({named}); "
+            "or rerun with --install-system-packages"
+        )
     elif what:
         fix = f"{rule.fix} ({what})"
     return Diagnosis(

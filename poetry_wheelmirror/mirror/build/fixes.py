@@ -14,9 +14,12 @@ import platform
 import sys
 from collections.abc import Callable
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-from poetry_wheelmirror.mirror.build.diagnose import Diagnosis
 from poetry_wheelmirror.mirror.recipes import BuildSettings
+
+if TYPE_CHECKING:
+    from poetry_wheelmirror.mirror.build.diagnose import Diagnosis
 
 __all__ = ["FIXES", "Fix", "next_fix", "recipe_text", "this_platform"]
 
@@ -82,10 +85,11 @@ def _system_packages(
 FIXES: Mapping[str, tuple[str, Callable[[BuildSettings, Diagnosis], BuildSettings | None]]] = {
     "cython-below-3": ("build with Cython<3", _cython_below_3),
     "setuptools-below-70": ("build with setuptools<70", _setuptools_below_70),
-    "distutils-shim": ("setuptools' distutils shim (SETUPTOOLS_USE_DISTUTILS=local)",
-                       _distutils_shim),
-    "regenerate-cython": ("regenerate the shipped C from .pyx with Cython<3",
-                          _regenerate_cython),
+    "distutils-shim": (
+        "setuptools' distutils shim (SETUPTOOLS_USE_DISTUTILS=local)",
+        _distutils_shim,
+    ),
+    "regenerate-cython": ("regenerate the shipped C from .pyx with Cython<3", _regenerate_cython),
 }
 
 
@@ -133,7 +137,8 @@ def recipe_text(
     machine's platform and Python."""
     lines = [
         f"# Written by `wheelmirror build`: {name} {version} built here after: "
-        + "; ".join(fixes) + ".",
+        + "; ".join(fixes)
+        + ".",
         f'name = "{name}"',
         f"versions = {_toml_list([version])}",
         f"python = {_toml_list([python])}",

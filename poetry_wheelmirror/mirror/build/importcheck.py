@@ -73,8 +73,9 @@ def import_check(
     check_env.pop("VIRTUAL_ENV", None)
     python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
     if uv is not None:
-        log.run("venv", [uv, "venv", "--python", str(interpreter), str(venv)], env=check_env,
-                cwd=work)
+        log.run(
+            "venv", [uv, "venv", "--python", str(interpreter), str(venv)], env=check_env, cwd=work
+        )
         install = [uv, "pip", "install", "--python", str(python), str(wheel)]
     else:
         log.run("venv", [str(interpreter), "-m", "venv", str(venv)], env=check_env, cwd=work)
@@ -85,11 +86,15 @@ def import_check(
     script = _SCRIPT.replace("MARKER", repr(IMPORT_FAILED))
     offset = log.size()
     try:
-        log.run("import check", [str(python), "-I", "-c", script, json.dumps(modules)],
-                env=check_env, cwd=empty)
+        log.run(
+            "import check",
+            [str(python), "-I", "-c", script, json.dumps(modules)],
+            env=check_env,
+            cwd=empty,
+        )
     except StepFailed as e:
         failed = [
-            line[len(IMPORT_FAILED):].strip()
+            line[len(IMPORT_FAILED) :].strip()
             for line in log.text_since(offset).splitlines()
             if line.startswith(IMPORT_FAILED)
         ]

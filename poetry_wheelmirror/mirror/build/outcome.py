@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from dataclasses import field
+from typing import TYPE_CHECKING
 from typing import Any
 from typing import Literal
 
-from packaging.utils import NormalizedName
-
-from poetry_wheelmirror.mirror.build.diagnose import Diagnosis
 from poetry_wheelmirror.mirror.store import AddResult
+
+if TYPE_CHECKING:
+    from packaging.utils import NormalizedName
+
+    from poetry_wheelmirror.mirror.build.diagnose import Diagnosis
 
 __all__ = ["BuildOutcome", "BuildReport"]
 

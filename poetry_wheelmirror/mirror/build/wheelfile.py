@@ -11,10 +11,12 @@ import hashlib
 import re
 import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from packaging.utils import parse_wheel_filename
 
-from poetry_wheelmirror.errors import WheelmirrorError
+if TYPE_CHECKING:
+    from poetry_wheelmirror.errors import WheelmirrorError
 
 __all__ = [
     "add_build_tag",
