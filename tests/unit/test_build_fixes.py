@@ -5,12 +5,18 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
+from packaging.utils import canonicalize_name
+
+from poetry_wheelmirror.mirror.build import find_interpreter
 from poetry_wheelmirror.mirror.build.diagnose import classify
 from poetry_wheelmirror.mirror.build.fixes import next_fix
 from poetry_wheelmirror.mirror.build.fixes import recipe_text
 from poetry_wheelmirror.mirror.build.importcheck import modules_to_check
+from poetry_wheelmirror.mirror.build.pipeline import first_usable_release
 from poetry_wheelmirror.mirror.build.repair import glibc_note
 from poetry_wheelmirror.mirror.build.wheelfile import extension_modules
+from poetry_wheelmirror.mirror.pypi import UpstreamFile
+from poetry_wheelmirror.mirror.pypi import UpstreamProject
 from poetry_wheelmirror.mirror.recipes import BuildSettings
 from poetry_wheelmirror.mirror.recipes import parse_recipe
 
@@ -119,3 +125,32 @@ def test_glibc_note_only_past_manylinux_2_28() -> None:
     note = glibc_note("a-1-cp311-cp311-manylinux_2_34_x86_64.whl")
     assert note is not None
     assert "glibc 2.34" in note
+
+
+def _project(filenames: list[str]) -> UpstreamProject:
+    return UpstreamProject(
+        name=canonicalize_name("demo"),
+        files=tuple(
+            UpstreamFile(filename=f, url=f"https://files.example/{f}", sha256="0" * 64, size=1)
+            for f in filenames
+        ),
+        source_url="https://pypi.org/simple/demo/",
+    )
+
+
+def test_first_later_release_with_a_usable_wheel() -> None:
+    interp = find_interpreter()
+    cp = interp.cp
+    project = _project(
+        [
+            "demo-1.0.tar.gz",
+            "demo-1.1.tar.gz",  # sdist only
+            f"demo-1.2-cp36-cp36m-{interp.tags[0].platform}.whl",  # not for this interpreter
+            "demo-1.3rc1-py3-none-any.whl",  # a pre-release
+            f"demo-1.4-{cp}-{cp}-{interp.tags[0].platform}.whl",
+            "demo-1.5-py3-none-any.whl",
+        ]
+    )
+    assert first_usable_release(project, "1.0", interp) == "1.4"
+    assert first_usable_release(project, "1.4", interp) == "1.5"
+    assert first_usable_release(project, "1.5", interp) is None
