@@ -83,12 +83,13 @@ def import_check(
     log.run("import check install", install, env=check_env, cwd=work)
     empty = work / "import-check"
     empty.mkdir(exist_ok=True)
-    script = _SCRIPT.replace("MARKER", repr(IMPORT_FAILED))
+    script = work / "wheelmirror_import_check.py"  # a file: the log shows one short command
+    script.write_text(_SCRIPT.replace("MARKER", repr(IMPORT_FAILED)))
     offset = log.size()
     try:
         log.run(
             "import check",
-            [str(python), "-I", "-c", script, json.dumps(modules)],
+            [str(python), "-I", str(script), json.dumps(modules)],
             env=check_env,
             cwd=empty,
         )
