@@ -65,6 +65,12 @@ def _regenerate_cython(settings: BuildSettings, _d: Diagnosis) -> BuildSettings 
     return dataclasses.replace(fixed, regenerate_cython=True)
 
 
+def _rustc_bootstrap(settings: BuildSettings, _d: Diagnosis) -> BuildSettings | None:
+    if settings.env.get("RUSTC_BOOTSTRAP") == "1":
+        return None
+    return dataclasses.replace(settings, env={**settings.env, "RUSTC_BOOTSTRAP": "1"})
+
+
 def system_key() -> str:
     return "macos" if sys.platform == "darwin" else "linux"
 
@@ -88,6 +94,10 @@ FIXES: Mapping[str, tuple[str, Callable[[BuildSettings, Diagnosis], BuildSetting
     "distutils-shim": (
         "setuptools' distutils shim (SETUPTOOLS_USE_DISTUTILS=local)",
         _distutils_shim,
+    ),
+    "rustc-bootstrap": (
+        "let stable rustc accept nightly features (RUSTC_BOOTSTRAP=1)",
+        _rustc_bootstrap,
     ),
     "regenerate-cython": ("regenerate the shipped C from .pyx with Cython<3", _regenerate_cython),
 }
