@@ -129,3 +129,49 @@ def test_without_the_builder_extra_one_line_before_any_download(tmp_path: Path) 
     assert "pip install 'poetry-wheelmirror[builder]'" in lines[0]
     assert not (cache / "sdists").exists()
     assert not (tmp_path / "m").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("pin", "cls", "fix", "recipe_line"),
+    [
+        # The shipped C came from Cython 0.29.24, before CPython 3.11 moved longintrepr.h.
+        (
+            "yarl==1.7.2",
+            "old-cython-output",
+            "regenerate the shipped C from .pyx with Cython<3",
+            "regenerate-cython = true",
+        ),
+        # setup.py subclasses build_ext in a way Cython 3 no longer supports.
+        (
+            "pyyaml==5.4.1",
+            "cython3-incompatible",
+            "build with Cython<3",
+            'constraints = ["Cython<3"]',
+        ),
+    ],
+)
+def test_cython_fixes_on_real_sdists(
+    tmp_path: Path, pin: str, cls: str, fix: str, recipe_line: str
+) -> None:
+    mirror, report = tmp_path / "mirror", tmp_path / "report.json"
+    result = wheelmirror(
+        "build",
+        pin,
+        "--mirror",
+        str(mirror),
+        "--recipes",
+        str(tmp_path),
+        "--report",
+        str(report),
+        cache=tmp_path / "cache",
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"{cls}; retrying with: {fix}" in result.stderr
+    outcome = json.loads(report.read_text())["outcomes"][0]
+    assert outcome["outcome"] == "built"
+    assert recipe_line in outcome["recipe"]
+    assert "manylinux" in outcome["wheel_tag"]
+    log = Path(outcome["log"]).read_text()
+    assert "wheelmirror: attempt 2 with: " + fix in log
+    assert "wheelmirror-import-failed" not in log
