@@ -81,3 +81,12 @@ def test_unknown_failures_still_end_in_one_classified_line() -> None:
     diagnosis = classify("something odd\nerror: it broke\nbye\n", step="build")
     assert diagnosis.cls == "unclassified"
     assert diagnosis.evidence == "error: it broke"
+
+
+def test_a_silent_fallback_shows_in_repair_and_its_cause_earlier() -> None:
+    # msgpack 1.0.3: the extension did not compile, setup.py fell back to pure Python,
+    # and auditwheel refused the resulting "platform" wheel with no extension in it.
+    text = (LOGS / "wheelmirror-msgpack-1.0.3.log").read_text()
+    repair = classify(failed_step_output(text), step="auditwheel repair")
+    assert repair.cls == "repair-refused"
+    assert "does not look like a platform wheel" in repair.evidence

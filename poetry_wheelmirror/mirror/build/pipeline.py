@@ -69,6 +69,8 @@ if TYPE_CHECKING:
 __all__ = ["BuildOptions", "build_pins", "first_usable_release"]
 
 Backend = Literal["uv", "build"]
+#: Classes that say little; the whole attempt's log may say more.
+_VAGUE = frozenset({"repair-refused", "unclassified"})
 #: Automatic fixes tried per (pin, interpreter) before giving up.
 MAX_FIXES = 4
 
@@ -303,6 +305,12 @@ class _Run:
         generated = generated_c_files(src) if src.is_dir() else {}
         names = {str(p.relative_to(src)) for p in generated}
         diagnosis = classify(failed_step_output(attempt_log), step=step, generated=names)
+        if diagnosis.cls in _VAGUE:
+            # A build that "succeeded" after its extension failed to compile (a silent
+            # pure-Python fallback) fails later, in repair: the cause is earlier in the log.
+            earlier = classify(attempt_log, step="build", generated=names)
+            if earlier.cls not in _VAGUE:
+                diagnosis = earlier
         if diagnosis.cls == "old-cython-output" and not any(generated.values()):
             # Old Cython output without its .pyx in the sdist: nothing to regenerate from.
             diagnosis = dataclasses.replace(
