@@ -16,6 +16,8 @@ Two columns side by side, each a separate run on the same machine:
     .venv/bin/python -m bench.build_corpus --table --out DIR    # the markdown table
 
 Results go to DIR/pip.json and DIR/wheelmirror.json; ``--table`` joins them.
+``--rerun-failed`` builds the pins that failed again (after fixes were added), into
+DIR/wheelmirror-rerun.json; the table then shows those rows marked "(re-run)".
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "bench" / "build_corpus.toml"
@@ -121,19 +124,19 @@ def run_pip(releases: list[Release], out: Path) -> None:
         (out / "pip.json").write_text(json.dumps(results, indent=1))
 
 
-def run_wheelmirror(releases: list[Release], out: Path) -> int:
-    """One ``wheelmirror build`` over the whole corpus; its exit status."""
+def run_wheelmirror(releases: list[Release], out: Path, report: str = "wheelmirror.json") -> int:
+    """One ``wheelmirror build`` over *releases*; its exit status."""
     env = clean_env(PIP_CONFIG_FILE="/dev/null")
     argv = [sys.executable, "-m", "poetry_wheelmirror.cli.main", "build"]
     argv += [r.pin for r in releases]
     argv += ["--mirror", str(out / "mirror"), "--recipes", str(REPO / "recipes")]
-    argv += ["--install-system-packages", "--report", str(out / "wheelmirror.json")]
+    argv += ["--install-system-packages", "--report", str(out / report)]
     argv += ["--cache-dir", str(out / "cache")]
     print("$ " + " ".join(argv[1:]), flush=True)
     return subprocess.run(argv, env=env, cwd=REPO, check=False).returncode
 
 
-def _load(path: Path) -> dict[str, dict[str, object]]:
+def _load(path: Path) -> dict[str, dict[str, Any]]:
     if not path.is_file():
         return {}
     data = json.loads(path.read_text())
@@ -141,40 +144,49 @@ def _load(path: Path) -> dict[str, dict[str, object]]:
     return {str(r["pin"]): r for r in rows}
 
 
+def _fixes(row: dict[str, Any]) -> str:
+    tried = [str(a).split("retry with: ", 1)[-1] for a in row.get("attempts") or []]
+    return "; ".join(t for t in tried if not t.endswith(": built"))
+
+
 def table(releases: list[Release], out: Path) -> str:
-    """The markdown table: one row per release, wheelmirror and pip side by side."""
-    mine, pip = _load(out / "wheelmirror.json"), _load(out / "pip.json")
+    """The markdown table: one row per release, wheelmirror and pip side by side. Rows
+    of wheelmirror-rerun.json (failed pins re-run after new fixes) replace the first run's."""
+    first, rerun = _load(out / "wheelmirror.json"), _load(out / "wheelmirror-rerun.json")
+    pip = _load(out / "pip.json")
     lines = [
-        "| release | kind | wheelmirror | class (fix applied or reason) | s | wheel tag | pip wheel | s |",
+        "| release | kind | wheelmirror | class, or automatic fixes applied | s | wheel tag "
+        "| pip wheel | s |",
         "|---|---|---|---|---:|---|---|---:|",
     ]
     built = {"wheelmirror": 0, "pip": 0}
+    failures = []
     for r in releases:
-        m, p = mine.get(r.pin, {}), pip.get(r.pin, {})
-        outcome = str(m.get("outcome", "-"))
-        cls = m.get("class") or (
-            "fixed: "
-            + "; ".join(
-                str(a).split("retry with: ", 1)[-1]
-                for a in m.get("attempts", [])  # type: ignore[union-attr]
-                if "retry with" in str(a)
-            )
-            if m.get("attempts")
-            else ""
-        )
-        built["wheelmirror"] += outcome == "built"
+        m, p = rerun.get(r.pin) or first.get(r.pin, {}), pip.get(r.pin, {})
+        outcome = str(m.get("outcome", "-")) + (" (re-run)" if r.pin in rerun else "")
+        if m.get("outcome") == "failed":
+            cls = str(m.get("class")) + (" (not fixable)" if m.get("not_fixable") else "")
+            failures.append(f"- {r.pin}: {m.get('class')}: {m.get('fix')}")
+        else:
+            cls = _fixes(m) or "-"
+        built["wheelmirror"] += m.get("outcome") == "built"
         built["pip"] += p.get("outcome") == "built"
         lines.append(
             f"| {r.pin} | {r.kind} | {outcome} | {cls} | {m.get('seconds', '-')} | "
             f"{m.get('wheel_tag') or '-'} | {p.get('outcome', '-')} | {p.get('seconds', '-')} |"
         )
     n = len(releases)
-    lines.append("")
-    lines.append(
+    lines += [
+        "",
         f"wheelmirror built and import-checked {built['wheelmirror']}/{n} "
         f"({100 * built['wheelmirror'] / n:.0f}%); plain pip wheel built {built['pip']}/{n} "
-        f"({100 * built['pip'] / n:.0f}%, linux_x86_64 wheels, not repaired or import-checked)."
-    )
+        f"({100 * built['pip'] / n:.0f}%; linux_x86_64 wheels, neither repaired nor "
+        "import-checked).",
+        "",
+        "Failures and their fixes:",
+        "",
+        *failures,
+    ]
     return "\n".join(lines)
 
 
@@ -184,6 +196,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--verify", action="store_true")
     parser.add_argument("--pip", action="store_true", help="run the pip wheel baseline")
     parser.add_argument("--wheelmirror", action="store_true", help="run wheelmirror build")
+    parser.add_argument(
+        "--rerun-failed",
+        action="store_true",
+        help="re-run the pins wheelmirror.json has as failed, into wheelmirror-rerun.json",
+    )
     parser.add_argument("--table", action="store_true", help="print the markdown table")
     parser.add_argument("--only", nargs="*", default=None, metavar="NAME")
     args = parser.parse_args(argv)
@@ -196,7 +213,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.pip:
         run_pip(releases, args.out)
     code = run_wheelmirror(releases, args.out) if args.wheelmirror else 0
-    if args.table or not (args.pip or args.wheelmirror):
+    if args.rerun_failed:
+        first = _load(args.out / "wheelmirror.json")
+        failed = [r for r in releases if first.get(r.pin, {}).get("outcome") == "failed"]
+        code = run_wheelmirror(failed, args.out, report="wheelmirror-rerun.json")
+    if args.table or not (args.pip or args.wheelmirror or args.rerun_failed):
         print(table(releases, args.out))
     return code
 
