@@ -124,12 +124,14 @@ def run_pip(releases: list[Release], out: Path) -> None:
         (out / "pip.json").write_text(json.dumps(results, indent=1))
 
 
-def run_wheelmirror(releases: list[Release], out: Path, report: str = "wheelmirror.json") -> int:
-    """One ``wheelmirror build`` over *releases*; its exit status."""
+def run_wheelmirror(
+    releases: list[Release], out: Path, report: str = "wheelmirror.json", mirror: str = "mirror"
+) -> int:
+    """One ``wheelmirror build`` over *releases* into DIR/*mirror*; its exit status."""
     env = clean_env(PIP_CONFIG_FILE="/dev/null")
     argv = [sys.executable, "-m", "poetry_wheelmirror.cli.main", "build"]
     argv += [r.pin for r in releases]
-    argv += ["--mirror", str(out / "mirror"), "--recipes", str(REPO / "recipes")]
+    argv += ["--mirror", str(out / mirror), "--recipes", str(REPO / "recipes")]
     argv += ["--install-system-packages", "--report", str(out / report)]
     argv += ["--cache-dir", str(out / "cache")]
     print("$ " + " ".join(argv[1:]), flush=True)
@@ -216,7 +218,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.rerun_failed:
         first = _load(args.out / "wheelmirror.json")
         failed = [r for r in releases if first.get(r.pin, {}).get("outcome") == "failed"]
-        code = run_wheelmirror(failed, args.out, report="wheelmirror-rerun.json")
+        code = run_wheelmirror(
+            failed, args.out, report="wheelmirror-rerun.json", mirror="mirror-rerun"
+        )
     if args.table or not (args.pip or args.wheelmirror or args.rerun_failed):
         print(table(releases, args.out))
     return code
