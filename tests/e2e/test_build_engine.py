@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.cleanenv import clean_env
+from devtools.cleanenv import clean_env
 
 pytestmark = pytest.mark.e2e
 
