@@ -32,12 +32,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from devtools.cleanenv import clean_env
+from poetry_wheelmirror.mirror.recipes import _load_toml
+
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "bench" / "build_corpus.toml"
-sys.path.insert(0, str(REPO))
-
-from devtools.cleanenv import clean_env  # noqa: E402
-from poetry_wheelmirror.mirror.recipes import _load_toml  # noqa: E402
 
 _PIP_TIMEOUT = 1800
 
