@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from devtools.cleanenv import clean_env
-from poetry_wheelmirror.mirror.recipes import _load_toml
+from poetry_wheelmirror.tomlfile import parse_toml
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "bench" / "build_corpus.toml"
@@ -53,7 +53,7 @@ class Release:
 
 
 def load_corpus(path: Path = CORPUS) -> list[Release]:
-    doc = _load_toml(path.read_text(), str(path))
+    doc = parse_toml(path.read_text(), str(path))
     return [Release(r["name"], r["version"], r["kind"]) for r in doc["release"]]
 
 

@@ -11,10 +11,10 @@ from poetry_wheelmirror.mirror.build.diagnose import classify
 from poetry_wheelmirror.mirror.build.diagnose import failed_step_output
 from poetry_wheelmirror.mirror.build.diagnose import provider
 from poetry_wheelmirror.mirror.build.diagnose import rules
-from poetry_wheelmirror.mirror.recipes import _load_toml
+from poetry_wheelmirror.tomlfile import parse_toml
 
 LOGS = Path(__file__).resolve().parents[1] / "fixtures" / "build-logs"
-CASES: list[dict[str, Any]] = _load_toml((LOGS / "index.toml").read_text(), "index.toml")["log"]
+CASES: list[dict[str, Any]] = parse_toml((LOGS / "index.toml").read_text(), "index.toml")["log"]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["file"] for c in CASES])

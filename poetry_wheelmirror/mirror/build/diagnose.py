@@ -19,7 +19,7 @@ from dataclasses import field
 from importlib import resources
 from typing import Any
 
-from poetry_wheelmirror.mirror.recipes import _load_toml
+from poetry_wheelmirror.tomlfile import parse_toml
 
 __all__ = [
     "MANAGERS",
@@ -71,7 +71,7 @@ class Diagnosis:
 @functools.cache
 def _table() -> dict[str, Any]:
     text = resources.files(__package__).joinpath("diagnoses.toml").read_text(encoding="utf-8")
-    return _load_toml(text, "diagnoses.toml")
+    return parse_toml(text, "diagnoses.toml")
 
 
 @functools.cache
