@@ -10,9 +10,7 @@ becomes the PEP 658 ``.metadata`` file, and all wheels go in through
 
 from __future__ import annotations
 
-import email.parser
 import time
-import zipfile
 from collections.abc import Iterable
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -25,6 +23,9 @@ from packaging.utils import parse_wheel_filename
 from poetry_wheelmirror.errors import PublishError
 from poetry_wheelmirror.manifest import BuildInfo
 from poetry_wheelmirror.manifest import SourceDist
+from poetry_wheelmirror.mirror.build.wheelfile import primary_platform
+from poetry_wheelmirror.mirror.build.wheelfile import requires_python
+from poetry_wheelmirror.mirror.build.wheelfile import wheel_metadata as read_wheel_metadata
 from poetry_wheelmirror.mirror.recipes import TARGETS
 from poetry_wheelmirror.mirror.store import AddResult
 from poetry_wheelmirror.mirror.store import NewWheel
@@ -75,18 +76,7 @@ def find_wheels(paths: Iterable[Path]) -> list[Path]:
 
 def wheel_metadata(wheel: Path) -> bytes:
     """The wheel's ``.dist-info/METADATA`` bytes."""
-    try:
-        with zipfile.ZipFile(wheel) as zf:
-            names = [
-                n for n in zf.namelist() if n.count("/") == 1 and n.endswith(".dist-info/METADATA")
-            ]
-            if len(names) != 1:
-                msg = f"{wheel.name}: expected one .dist-info/METADATA"
-                raise PublishError(msg)
-            return zf.read(names[0])
-    except zipfile.BadZipFile:
-        msg = f"{wheel}: not a zip file"
-        raise PublishError(msg) from None
+    return read_wheel_metadata(wheel, PublishError)
 
 
 def runner_label(platform: str) -> str:
@@ -116,8 +106,7 @@ def _describe(wheel: Path) -> CollectedWheel:
     python = interpreters[0]
     if python.startswith("cp") and python[2:].isdigit():
         python = f"{python[2]}.{python[3:]}"
-    platform = next((p for p in platforms if p.startswith("manylinux_")), platforms[0])
-    return CollectedWheel(wheel, name, str(version), python, platform)
+    return CollectedWheel(wheel, name, str(version), python, primary_platform(wheel.name))
 
 
 def collect_wheels(
@@ -156,7 +145,6 @@ def collect_wheels(
             msg = f"PyPI has no sdist for {wheel.name} {wheel.version}"
             raise PublishError(msg)
         metadata = wheel_metadata(wheel.path)
-        requires_python = email.parser.BytesParser().parsebytes(metadata).get("Requires-Python")
         new.append(
             NewWheel(
                 name=wheel.name,
@@ -175,7 +163,7 @@ def collect_wheels(
                     ),
                     tool=tool,
                 ),
-                requires_python=str(requires_python) if requires_python else None,
+                requires_python=requires_python(metadata),
             )
         )
     return store.add(new, projects)

@@ -8,6 +8,7 @@ either. The result doubles as a GitHub Actions matrix (``matrix_json``).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -33,7 +34,18 @@ if TYPE_CHECKING:
     from poetry_wheelmirror.mirror.pypi import UpstreamProject
     from poetry_wheelmirror.mirror.recipes import Recipe
 
-__all__ = ["MAX_MATRIX_JOBS", "Missing", "Note", "Plan", "make_plan", "matrix_json"]
+__all__ = [
+    "MAX_MATRIX_JOBS",
+    "CandidateWheel",
+    "Missing",
+    "Note",
+    "Plan",
+    "candidate_wheels",
+    "make_plan",
+    "matrix_json",
+    "sdist_admits",
+    "serving_wheel",
+]
 
 #: GitHub Actions refuses a matrix with more jobs than this.
 MAX_MATRIX_JOBS: Final = 256
@@ -86,7 +98,10 @@ class _TagCache:
 
 
 @dataclass(frozen=True)
-class _Wheel:
+class CandidateWheel:
+    """A wheel that may serve an installer: its tags and requires-python, parsed once."""
+
+    filename: str
     tags: frozenset[Tag]
     requires_python: SpecifierSet | None
 
@@ -100,23 +115,36 @@ def _spec(value: str | None) -> SpecifierSet | None:
         return None
 
 
-def _wheels(filenames: Sequence[tuple[str, str | None]]) -> list[_Wheel]:
+def candidate_wheels(filenames: Iterable[tuple[str, str | None]]) -> list[CandidateWheel]:
+    """(filename, requires-python) pairs parsed; malformed filenames are left out."""
     out = []
     for filename, requires_python in filenames:
         try:
             tags = parse_wheel_filename(filename)[3]
         except InvalidWheelFilename:
             continue
-        out.append(_Wheel(frozenset(tags), _spec(requires_python)))
+        out.append(CandidateWheel(filename, frozenset(tags), _spec(requires_python)))
     return out
 
 
-def _served(wheels: Sequence[_Wheel], supported: frozenset[Tag], python: Version) -> bool:
-    return any(
-        not w.tags.isdisjoint(supported)
-        and (w.requires_python is None or w.requires_python.contains(python, prereleases=True))
-        for w in wheels
-    )
+def serving_wheel(
+    wheels: Sequence[CandidateWheel], supported: frozenset[Tag], python: Version
+) -> str | None:
+    """The first wheel an installer with *supported* tags on *python* would accept, or
+    None: then a wheel is needed here. The one rule the planner and the local builder
+    share (callers leave yanked wheels out)."""
+    for w in wheels:
+        if not w.tags.isdisjoint(supported) and (
+            w.requires_python is None or w.requires_python.contains(python, prereleases=True)
+        ):
+            return w.filename
+    return None
+
+
+def sdist_admits(requires_python: str | None, python: Version) -> bool:
+    """Whether an sdist's requires-python admits *python* (an invalid one admits all)."""
+    spec = _spec(requires_python)
+    return spec is None or spec.contains(python, prereleases=True)
 
 
 def make_plan(
@@ -148,26 +176,23 @@ def make_plan(
                 notes.append(Note(name, version_s, "no sdist on PyPI"))
                 continue
             files = by_version[version]
-            pypi_wheels = _wheels(
+            pypi_wheels = candidate_wheels(
                 [(f.filename, f.requires_python) for f in files if f.is_wheel and not f.yanked]
             )
             entry = doc.entry_for(version_s) if doc else None
-            mirror_wheels = _wheels(
+            mirror_wheels = candidate_wheels(
                 [(w.filename, w.requires_python) for w in entry.wheels if not w.yanked]
                 if entry
                 else []
             )
-            sdist_python = _spec(sdist.requires_python)
             for python in recipe.pythons:
                 python_v = Version(python)
-                if sdist_python is not None and not sdist_python.contains(
-                    python_v, prereleases=True
-                ):
+                if not sdist_admits(sdist.requires_python, python_v):
                     continue
                 for target_name in recipe.platforms:
                     target = TARGETS[target_name]
                     supported = tags.get(python, target.client_platform)
-                    if _served(pypi_wheels, supported, python_v) or _served(
+                    if serving_wheel(pypi_wheels, supported, python_v) or serving_wheel(
                         mirror_wheels, supported, python_v
                     ):
                         covered += 1

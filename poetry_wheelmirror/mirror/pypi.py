@@ -17,8 +17,12 @@ from typing import TYPE_CHECKING
 from typing import Any
 from typing import Final
 
+from packaging.utils import InvalidSdistFilename
+from packaging.utils import InvalidWheelFilename
 from packaging.utils import NormalizedName
 from packaging.utils import canonicalize_name
+from packaging.utils import parse_sdist_filename
+from packaging.utils import parse_wheel_filename
 from packaging.version import Version
 
 from poetry_wheelmirror.errors import FetchError
@@ -80,11 +84,18 @@ class UpstreamFile:
 
 
 def _project_of(filename: str) -> NormalizedName | None:
-    """The project a wheel or sdist *filename* belongs to (its first dash-separated field,
-    which both formats escape), normalised; None for other names."""
-    if not filename.endswith((".whl", ".tar.gz", ".zip")) or "-" not in filename:
+    """The project a wheel or sdist *filename* belongs to, normalised; None for other
+    names. Wheels escape the name (its first dash-separated field); sdists older than
+    PEP 625 do not (``lazy-object-proxy-1.6.0.tar.gz``): their version is after the last
+    dash."""
+    try:
+        if filename.endswith(".whl"):
+            return parse_wheel_filename(filename)[0]
+        if filename.endswith((".tar.gz", ".zip")):
+            return parse_sdist_filename(filename)[0]
+    except (InvalidWheelFilename, InvalidSdistFilename):
         return None
-    return canonicalize_name(filename.split("-", 1)[0])
+    return None
 
 
 def pick_sdist(files: Iterable[UpstreamFile]) -> UpstreamFile | None:

@@ -16,6 +16,7 @@ and the cibuildwheel translation all read the same frozen dataclasses::
     env = { GRPC_PYTHON_BUILD_WITH_CYTHON = "1" }
     before-build = []                             # shell commands run before the build
     strip = true                                  # auditwheel --strip
+    regenerate-cython = true                      # re-run Cython (< 3) on shipped .c
     import-check = "grpc"                         # module imported in a clean venv
     timeout-minutes = 60
 
@@ -142,6 +143,7 @@ _BUILD_KEYS = frozenset(
         "env",
         "before-build",
         "strip",
+        "regenerate-cython",
         "import-check",
         "system-packages",
         "timeout-minutes",
@@ -166,7 +168,11 @@ class BuildSettings:
     before_build: tuple[str, ...] = ()
     #: Strip debug symbols from bundled and built shared libraries.
     strip: bool = False
-    #: Module imported in a clean venv to accept the wheel; None = the wheel's top-level.
+    #: Regenerate C files an old Cython wrote (next to their .pyx) with Cython < 3
+    #: before the build: that C predates newer CPythons.
+    regenerate_cython: bool = False
+    #: Module imported in a clean venv to accept the wheel (in addition to every
+    #: extension module the wheel carries).
     import_check: str | None = None
     #: System packages per OS (``linux``: apt/dnf names, ``macos``: Homebrew names).
     system_packages: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
@@ -255,6 +261,9 @@ def _parse_build(data: object, source: str) -> BuildSettings:
     strip = data.get("strip", False)
     if not isinstance(strip, bool):
         raise _fail(source, "build.strip", "expected true or false")
+    regenerate = data.get("regenerate-cython", False)
+    if not isinstance(regenerate, bool):
+        raise _fail(source, "build.regenerate-cython", "expected true or false")
     import_check = data.get("import-check")
     if import_check is not None and (
         not isinstance(import_check, str) or not _MODULE.fullmatch(import_check)
@@ -273,6 +282,7 @@ def _parse_build(data: object, source: str) -> BuildSettings:
         env=dict(env),
         before_build=_str_list(data, "before-build", source, "build."),
         strip=strip,
+        regenerate_cython=regenerate,
         import_check=import_check,
         system_packages={
             os_name: _str_list(system, os_name, source, "build.system-packages.")

@@ -78,7 +78,9 @@ def test_builds_manylinux_wheels_for_this_interpreter(built: Built) -> None:
         assert all(p.startswith("manylinux") for p in platforms), platforms
         assert (wheels[0].parent / (wheels[0].name + ".metadata")).is_file()
     assert "[markupsafe 2.0.1 " in built.first.stderr  # progress on stderr
-    assert f"built    markupsafe==2.0.1 ({CP})" in built.first.stdout
+    row = next(ln for ln in built.first.stdout.splitlines() if ln.startswith("markupsafe==2.0.1"))
+    assert row.split()[1:3] == [f"{sys.version_info[0]}.{sys.version_info[1]}", "built"]
+    assert f"{CP}-{CP}-manylinux" in row
 
 
 def test_manifest_records_the_sdist_and_passes_check(built: Built) -> None:
@@ -179,9 +181,11 @@ def test_failed_build_leaves_the_mirror_untouched(built: Built, tmp_path: Path) 
         cache=built.cache,
     )
     assert result.returncode == 7, result.stderr
-    assert "| recipe-step-broke-here" in result.stderr  # the log's last lines
-    assert "before-build failed (exit 3)" in result.stderr
-    log = result.stderr.split("full log: ")[1].split(")")[0]
+    # One classified line: class, the decisive log line as evidence, and the fix.
+    line = next(ln for ln in result.stderr.splitlines() if "markupsafe==2.0.1 failed:" in ln)
+    assert "unclassified: 'recipe-step-broke-here'" in line
+    assert "before-build failure" in line
+    log = result.stderr.split("full log: ")[1].split()[0]
     assert "recipe-step-broke-here" in Path(log).read_text()
     assert snapshot(built.mirror) == built.snapshot
 

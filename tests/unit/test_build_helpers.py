@@ -12,12 +12,12 @@ import tomlkit
 
 from devtools.wheels import make_wheel
 from poetry_wheelmirror.errors import BuildError
-from poetry_wheelmirror.mirror.build import _epoch
-from poetry_wheelmirror.mirror.build import _next_build_number
-from poetry_wheelmirror.mirror.build import _unpack
 from poetry_wheelmirror.mirror.build import add_build_requires
 from poetry_wheelmirror.mirror.build import add_build_tag
 from poetry_wheelmirror.mirror.build import find_interpreter
+from poetry_wheelmirror.mirror.build.wheelfile import next_build_number as _next_build_number
+from poetry_wheelmirror.mirror.sdist_patch import sdist_epoch as _epoch
+from poetry_wheelmirror.mirror.sdist_patch import unpack_sdist as _unpack
 
 
 def _requires(src: Path) -> list[str]:

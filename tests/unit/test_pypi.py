@@ -200,3 +200,15 @@ def test_remote_snapshot_naming_local_files_is_filtered() -> None:
     assert [f.filename for f in remote.files] == ["crcmod-1.6.tar.gz"]
     local = parse_upstream_snapshot(data, source="file:///srv/m/upstream/crcmod.json")
     assert len(local.files) == 2
+
+
+def test_sdists_before_pep_625_keep_dashes_in_the_project_name() -> None:
+    from poetry_wheelmirror.mirror.pypi import _project_of
+
+    assert _project_of("lazy-object-proxy-1.6.0.tar.gz") == "lazy-object-proxy"
+    assert _project_of("ruamel.yaml.clib-0.2.6.tar.gz") == "ruamel-yaml-clib"
+    assert _project_of("lazy_object_proxy-1.6.0-cp311-cp311-manylinux1_x86_64.whl") == (
+        "lazy-object-proxy"
+    )
+    assert _project_of("crcmod-1.7.tar.gz") == "crcmod"
+    assert _project_of("notes.txt") is None

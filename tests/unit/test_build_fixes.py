@@ -1,0 +1,183 @@
+"""Automatic fixes, the recipe they print, and the wheel-reading helpers they rely on."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+from packaging.utils import canonicalize_name
+
+from poetry_wheelmirror.mirror.build import find_interpreter
+from poetry_wheelmirror.mirror.build.diagnose import classify
+from poetry_wheelmirror.mirror.build.fixes import next_fix
+from poetry_wheelmirror.mirror.build.fixes import recipe_text
+from poetry_wheelmirror.mirror.build.importcheck import modules_to_check
+from poetry_wheelmirror.mirror.build.pipeline import _Run
+from poetry_wheelmirror.mirror.build.pipeline import first_usable_release
+from poetry_wheelmirror.mirror.build.repair import glibc_note
+from poetry_wheelmirror.mirror.build.wheelfile import extension_modules
+from poetry_wheelmirror.mirror.pypi import UpstreamFile
+from poetry_wheelmirror.mirror.pypi import UpstreamProject
+from poetry_wheelmirror.mirror.recipes import BuildSettings
+from poetry_wheelmirror.mirror.recipes import parse_recipe
+
+LOGS = Path(__file__).resolve().parents[1] / "fixtures" / "build-logs"
+
+
+def test_one_fix_at_a_time_and_never_the_same_twice() -> None:
+    diagnosis = classify((LOGS / "pip-lazy-object-proxy-1.6.0.log").read_text(), step="build")
+    settings = BuildSettings()
+    fix = next_fix(diagnosis, settings, install_system_packages=False, manager="apt")
+    assert fix is not None
+    assert fix.settings.constraints == ("setuptools<70",)
+    again = next_fix(diagnosis, fix.settings, install_system_packages=False, manager="apt")
+    assert again is None
+
+
+def test_regenerating_cython_also_pins_cython_below_3() -> None:
+    diagnosis = classify(
+        (LOGS / "pip-editdistance-0.6.0.log").read_text(),
+        step="build",
+        generated={"editdistance/bycython.cpp"},
+    )
+    fix = next_fix(diagnosis, BuildSettings(), install_system_packages=False, manager=None)
+    assert fix is not None
+    assert fix.settings.regenerate_cython
+    assert "Cython<3" in fix.settings.constraints
+
+
+def test_not_fixable_classes_get_no_fix() -> None:
+    diagnosis = classify((LOGS / "pip-greenlet-1.1.2.log").read_text(), step="build")
+    assert diagnosis.not_fixable
+    assert next_fix(diagnosis, BuildSettings(), install_system_packages=True, manager="apt") is None
+
+
+def test_system_packages_only_when_asked() -> None:
+    log = "src/x.c:3:10: fatal error: libpq-fe.h: No such file or directory\n"
+    diagnosis = classify(log, step="build")
+    assert diagnosis.cls == "missing-system-dependency"
+    assert diagnosis.packages["apt"] == "libpq-dev"
+    assert "dnf: libpq-devel" in diagnosis.fix
+    assert (
+        next_fix(diagnosis, BuildSettings(), install_system_packages=False, manager="apt") is None
+    )
+    fix = next_fix(diagnosis, BuildSettings(), install_system_packages=True, manager="apt")
+    assert fix is not None
+    assert fix.settings.system_packages["linux"] == ("libpq-dev",)
+
+
+def test_the_printed_recipe_is_a_valid_recipe_with_the_fixes() -> None:
+    settings = BuildSettings(
+        constraints=("Cython<3",),
+        env={"SETUPTOOLS_USE_DISTUTILS": "local"},
+        regenerate_cython=True,
+        system_packages={"linux": ("libpq-dev",)},
+    )
+    text = recipe_text("psycopg2", "2.9.3", "3.11", settings, ["x", "y"])
+    recipe = parse_recipe(text, source="printed")
+    assert recipe.versions == ("2.9.3",)
+    assert recipe.build.constraints == ("Cython<3",)
+    assert recipe.build.regenerate_cython
+    assert recipe.build.env == {"SETUPTOOLS_USE_DISTUTILS": "local"}
+    assert recipe.build.system_packages == {"linux": ("libpq-dev",)}
+
+
+def _wheel(tmp_path: Path, names: list[str]) -> Path:
+    path = tmp_path / "demo-1.0-cp311-cp311-linux_x86_64.whl"
+    with zipfile.ZipFile(path, "w") as zf:
+        for name in names:
+            zf.writestr(name, b"")
+    return path
+
+
+def test_every_extension_module_maps_to_its_dotted_name(tmp_path: Path) -> None:
+    wheel = _wheel(
+        tmp_path,
+        [
+            "pkg/__init__.py",
+            "pkg/_speedups.cpython-311-x86_64-linux-gnu.so",
+            "pkg/sub/fast.abi3.so",
+            "_top.cpython-311-x86_64-linux-gnu.so",
+            "pkg.libs/libxml2-abc123.so.2.9.14",
+            "demo.libs/libffi-1234.so.8",
+            "demo-1.0.data/purelib/x.so",
+            "demo-1.0.dist-info/METADATA",
+        ],
+    )
+    assert extension_modules(wheel) == ["_top", "pkg._speedups", "pkg.sub.fast"]
+    assert modules_to_check(wheel, "demo", "pkg.extra") == [
+        "_top",
+        "pkg._speedups",
+        "pkg.sub.fast",
+        "pkg.extra",
+    ]
+
+
+def test_a_pure_wheel_checks_its_top_level_package(tmp_path: Path) -> None:
+    wheel = _wheel(tmp_path, ["pkg/__init__.py"])
+    with zipfile.ZipFile(wheel, "a") as zf:
+        zf.writestr("demo-1.0.dist-info/top_level.txt", "pkg\n")
+    assert modules_to_check(wheel, "demo", None) == ["pkg"]
+
+
+def test_glibc_note_only_past_manylinux_2_28() -> None:
+    assert glibc_note("a-1-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl") is None
+    assert glibc_note("a-1-cp311-cp311-manylinux_2_28_x86_64.whl") is None
+    note = glibc_note("a-1-cp311-cp311-manylinux_2_34_x86_64.whl")
+    assert note is not None
+    assert "glibc 2.34" in note
+
+
+def _project(filenames: list[str]) -> UpstreamProject:
+    return UpstreamProject(
+        name=canonicalize_name("demo"),
+        files=tuple(
+            UpstreamFile(filename=f, url=f"https://files.example/{f}", sha256="0" * 64, size=1)
+            for f in filenames
+        ),
+        source_url="https://pypi.org/simple/demo/",
+    )
+
+
+def test_first_later_release_with_a_usable_wheel() -> None:
+    interp = find_interpreter()
+    cp = interp.cp
+    project = _project(
+        [
+            "demo-1.0.tar.gz",
+            "demo-1.1.tar.gz",  # sdist only
+            f"demo-1.2-cp36-cp36m-{interp.tags[0].platform}.whl",  # not for this interpreter
+            "demo-1.3rc1-py3-none-any.whl",  # a pre-release
+            f"demo-1.4-{cp}-{cp}-{interp.tags[0].platform}.whl",
+            "demo-1.5-py3-none-any.whl",
+        ]
+    )
+    assert first_usable_release(project, "1.0", interp) == "1.4"
+    assert first_usable_release(project, "1.4", interp) == "1.5"
+    assert first_usable_release(project, "1.5", interp) is None
+
+
+def _sdist_tree(tmp_path: Path, *, with_pyx: bool) -> Path:
+    src = tmp_path / "src"
+    pkg = src / "msgpack-1.0.3" / "msgpack"
+    pkg.mkdir(parents=True)
+    (pkg / "_cmsgpack.cpp").write_text("/* Generated by Cython 0.29.24 */\nint x;\n")
+    if with_pyx:
+        (pkg / "_cmsgpack.pyx").write_text("# cython: language_level=3\n")
+    return src
+
+
+def test_a_repair_refusal_is_diagnosed_from_the_compile_error_before_it(tmp_path: Path) -> None:
+    log = (LOGS / "wheelmirror-msgpack-1.0.3.log").read_text()
+    diagnosis = _Run._diagnose(_sdist_tree(tmp_path, with_pyx=True), log, "auditwheel repair")
+    assert diagnosis.cls == "old-cython-output"
+    assert diagnosis.auto_fix == "regenerate-cython"
+
+
+def test_old_cython_output_without_its_pyx_is_not_fixable(tmp_path: Path) -> None:
+    log = (LOGS / "wheelmirror-msgpack-1.0.3.log").read_text()
+    diagnosis = _Run._diagnose(_sdist_tree(tmp_path, with_pyx=False), log, "auditwheel repair")
+    assert diagnosis.cls == "old-cython-output"
+    assert diagnosis.not_fixable
+    assert diagnosis.auto_fix is None
+    assert "ships no .pyx" in diagnosis.fix
