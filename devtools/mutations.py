@@ -24,11 +24,12 @@ class Mutation:
     tests: tuple[str, ...]
 
 
-_PUB = "poetry_wheelmirror/mirror/publish.py"
+_PUB = "poetry_wheelmirror/mirror/publishers.py"
 _MAN = "poetry_wheelmirror/manifest.py"
 _PROV = "poetry_wheelmirror/provenance.py"
 _ROUTER = "poetry_wheelmirror/serve/router.py"
 _GH_E2E = "tests/e2e/test_publish_github_fake.py"
+_POETRY_CHECK = "poetry_wheelmirror/doctor/poetry_check.py"
 
 MUTATIONS: tuple[Mutation, ...] = (
     # -- the twelve of the audit ----------------------------------------------------------
@@ -52,10 +53,11 @@ MUTATIONS: tuple[Mutation, ...] = (
         "manifest-wheel-filename",
         "manifest parser refuses an unsafe wheel filename",
         _MAN,
-        '    filename = reader.get_str("filename")\n    problem = filename_problem(filename)\n'
+        '    filename = reader.get_str("filename", checked=True)\n'
+        "    problem = filename_problem(filename) or wheel_filename_problem(filename)\n"
         "    if problem:\n        raise reader._fail(\"filename\", problem)\n    try:\n"
         "        wheel_name",
-        '    filename = reader.get_str("filename")\n    try:\n        wheel_name',
+        '    filename = reader.get_str("filename", checked=True)\n    try:\n        wheel_name',
         ("tests/property/test_fuzz_manifest.py::test_smuggled_wheel_filenames_are_refused",),
     ),
     Mutation(
@@ -193,8 +195,10 @@ MUTATIONS: tuple[Mutation, ...] = (
         "uvconf-remove-sources",
         "uv-config --remove drops the sources that name the mirror index",
         "poetry_wheelmirror/installers/uvconf.py",
-        "        for name in ours:\n            del sources[name]\n",
-        "        for name in ours:\n            pass\n",
+        # --remove takes out whole marked blocks, each line of which must be one uv-config
+        # writes: without the source-entry pattern the sources are no longer removed.
+        "            f'[a-z0-9-]+ = \\\\{{ index = \"{INDEX_NAME}\" \\\\}}',\n",
+        "",
         ("tests/unit/test_uvconf.py",),
     ),
     Mutation(
@@ -224,7 +228,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "doctor-old-poetry",
         "the doctor fails a Poetry outside 2.x",
-        "poetry_wheelmirror/doctor/run.py",
+        _POETRY_CHECK,
         '    if not (Version("2.0") <= parsed < Version("3")):\n',
         "    if False:\n",
         ("tests/unit/test_doctor.py::test_check_poetry",
@@ -233,7 +237,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "doctor-broken-plugin",
         "the doctor names a plugin that stops Poetry from starting (real Poetry 2.5.1)",
-        "poetry_wheelmirror/doctor/run.py",
+        _POETRY_CHECK,
         "        if bare.returncode == 0:\n",
         "        if False:\n",
         ("tests/e2e/test_doctor_real_poetry.py::test_a_real_broken_plugin_is_named",),
@@ -241,7 +245,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "doctor-timeout",
         "the doctor reports a Poetry that does not answer (real Poetry 2.5.1)",
-        "poetry_wheelmirror/doctor/run.py",
+        _POETRY_CHECK,
         "    if version_run.returncode is None:\n",
         "    if False:\n",
         ("tests/e2e/test_doctor_real_poetry.py::test_a_real_poetry_that_hangs_times_out",),
