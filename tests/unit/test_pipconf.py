@@ -386,3 +386,25 @@ def test_a_user_option_inserted_after_our_continuation_marker_is_kept_by_remove(
     removed = remove_mirror(edited).text
     assert URL not in removed
     assert _pip_read_like_pip(removed)["global"] == {"extra-index-url": "60", "retries": "9"}
+
+
+def test_remove_refuses_when_a_user_line_splits_their_disabled_index_url():
+    # Found by tests/property: the user put a line between their own index-url (switched
+    # off by routing mode) and its continuation line. Put back as they were, the
+    # continuation would belong to the new line (configparser: retries "9\n60", index-url
+    # "60"), so no removal keeps both the user's line and their index-url: refuse.
+    text = "[global]\ntimeout = 60\nindex-url = 60\n    60\nextra-index-url = 60"
+    lines = add_mirror(text, URL, "routing").text.splitlines(keepends=True)
+    assert lines[4:6] == [f"{DISABLED_MARK}index-url = 60\n", f"{DISABLED_MARK}    60\n"]
+    edited = "".join([*lines[:5], "retries = 9\n", *lines[5:]])
+    assert _pip_read_like_pip(edited)["global"]["retries"] == "9"
+    users_own = "[global]\ntimeout = 60\nindex-url = 60\nretries = 9\n    60\nextra-index-url = 60"
+    assert _pip_read_like_pip(users_own)["global"]["index-url"] == "60"
+    assert _pip_read_like_pip(users_own)["global"]["retries"] == "9\n60"
+    with pytest.raises(ConfigError, match="change how pip reads your own settings") as refused:
+        remove_mirror(edited)
+    assert "\n" not in str(refused.value)
+    # The same line above the user's index-url splits nothing: removed, line kept.
+    edited = "".join([*lines[:4], "retries = 9\n", *lines[4:]])
+    kept = "[global]\ntimeout = 60\nretries = 9\nindex-url = 60\n    60\nextra-index-url = 60"
+    assert remove_mirror(edited).text == kept
