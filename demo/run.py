@@ -41,6 +41,7 @@ from types import FrameType
 
 from devtools.cleanenv import clean_env
 from devtools.passthrough import serve_passthrough
+from devtools.pipuv_mirror import pip_env
 from devtools.poetry_env import build_plugin_wheel
 from devtools.poetry_env import ensure_plain_poetry
 from devtools.poetry_env import ensure_plugin_poetry
@@ -228,7 +229,9 @@ def pip_demo(
         env_dir = work / ("venv-mirror" if configure else "venv-plain")
         shutil.rmtree(env_dir, ignore_errors=True)
         venv.EnvBuilder(with_pip=True).create(env_dir)
-        env = clean_env(VIRTUAL_ENV=str(env_dir))
+        # Only the config the demo writes counts, not this machine's own pip.conf files
+        # (one of which may set extra-index-url, which pip-config would refuse to hide).
+        env = pip_env(work, VIRTUAL_ENV=str(env_dir))
         if configure:
             run([str(WHEELMIRROR), "pip-config", "--mirror", mirror_url, "--venv"], env=env)
         pins = [f"{n}=={v}" for n, v in PINS.items()]
