@@ -5,6 +5,10 @@ document per supported package (``<base>/packages/<name>.json`` by default; the 
 names each one with its URL and sha256), so a client fetches only what it needs.
 URLs may be relative to the document that names them. The JSON Schema lives in
 ``poetry_wheelmirror/schema/manifest-v1.schema.json``.
+
+One module (over the usual ~450 lines) on purpose: each field's parse rule sits next to
+the renderer that writes it, so a change to the contract is made, and reviewed, in one
+place; the schema file mirrors it.
 """
 
 from __future__ import annotations

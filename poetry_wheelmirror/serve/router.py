@@ -12,6 +12,10 @@ the old page is served (stale-while-revalidate), so one slow upstream never stal
 client that has a page. Fetching, parsing, rendering and mirror reloads run in worker
 threads, never on the event loop; a page that cannot be built backs off (the last good
 page is served flagged stale) instead of being retried on every request.
+
+One module (over the usual ~450 lines) on purpose: the request path, the page cache and
+its refresh/back-off state machine share one lock-free event-loop discipline, which is
+read and changed as a whole; the response building already lives in responses.py.
 """
 
 from __future__ import annotations
