@@ -371,7 +371,7 @@ def fetch_bundle(reader: MirrorReader, name: str, wheel: WheelFile) -> bytes:
     """The bundle recorded for *wheel* of package *name*, through the reader's client
     (cached, size-limited); FetchError / ProvenanceError when it cannot be had."""
     from poetry_wheelmirror.urls import join_url
-    from poetry_wheelmirror.urls import url_scheme_problem
+    from poetry_wheelmirror.urls import link_problem
 
     if wheel.provenance is None:
         msg = f"{wheel.filename}: no provenance attestation is recorded"
@@ -381,7 +381,8 @@ def fetch_bundle(reader: MirrorReader, name: str, wheel: WheelFile) -> bytes:
         msg = f"{name} is not on this mirror"
         raise ProvenanceError(msg)
     url = join_url(doc_url, wheel.provenance.url)
-    problem = url_scheme_problem(url)
+    # The same rule as for wheels: a remote document may not name a local file.
+    problem = link_problem(doc_url, url)
     if problem:
         msg = f"attestation URL refused: {problem}"
         raise ProvenanceError(msg)

@@ -17,6 +17,7 @@ __all__ = [
     "path_to_url",
     "redact_text",
     "redact_url",
+    "strip_userinfo",
     "to_base_url",
     "url_scheme_problem",
     "url_to_path",
@@ -99,6 +100,19 @@ def link_problem(document_url: str, url: str) -> str | None:
 
 # scheme://userinfo@ in any text: the userinfo is a credential (user:token, or a token).
 _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]+@")
+
+
+def strip_userinfo(url: str) -> str:
+    """*url* without its userinfo: for a URL handed on to others (a redirect), where
+    the credential must not travel and ``***`` would not be a usable URL.
+
+    >>> strip_userinfo("https://user:tok@host/simple/x/")
+    'https://host/simple/x/'
+    """
+    parts = urllib.parse.urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
 def redact_url(url: str) -> str:

@@ -59,6 +59,7 @@ from poetry_wheelmirror.simple_index import render_project_html
 from poetry_wheelmirror.simple_index import render_project_json
 from poetry_wheelmirror.simple_index import render_root_html
 from poetry_wheelmirror.simple_index import render_root_json
+from poetry_wheelmirror.urls import strip_userinfo
 
 if TYPE_CHECKING:
     from poetry_wheelmirror.serve.upstream import Upstream
@@ -314,7 +315,8 @@ class RoutingIndex:
         if name not in self._mirror.files:
             if self.upstream is None:
                 return await self._plain(send, 404, b"not on this mirror\n")
-            return await self._redirect(send, self.upstream.page_url(name))
+            # Never hand the upstream's credentials (user:token@) to every client.
+            return await self._redirect(send, strip_userinfo(self.upstream.page_url(name)))
         failure = self._failures.get(name)
         if failure is not None and time.monotonic() < failure.until:
             # Backing off: answer as the last attempt did, without fetching again.

@@ -281,3 +281,33 @@ def test_plugin_warns_once_for_every_unattested_wheel(tmp_path: Path) -> None:
         decision = hook._check_provenance(name, "1.0", Decision(True, "x", wheel=WHEEL))
         assert not decision.use_mirror
         assert decision.warn
+
+
+class _RemoteReader:
+    """The two things fetch_bundle asks of a MirrorReader, for a remote mirror."""
+
+    def __init__(self) -> None:
+        self.fetched: list[str] = []
+        self.client = self
+
+    def package_url(self, name: str) -> str:
+        return f"https://mirror.example/packages/{name}.json"
+
+    def get(self, url: str, **_: Any) -> Any:
+        self.fetched.append(url)
+        raise AssertionError("a remote document's file: bundle URL must not be read")
+
+
+def test_remote_document_cannot_name_a_local_bundle() -> None:
+    # issue 12: the same link rule as for wheels and documents applies to bundles.
+    wheel = m.WheelFile(
+        filename=WHEEL.filename,
+        url=WHEEL.url,
+        sha256=WHEEL.sha256,
+        size=WHEEL.size,
+        provenance=m.Provenance("file:///dev/zero", "cd" * 32),
+    )
+    reader = _RemoteReader()
+    with pytest.raises(ProvenanceError, match="may not name a local file"):
+        pv.fetch_bundle(reader, "markupsafe", wheel)  # type: ignore[arg-type]
+    assert reader.fetched == []

@@ -125,6 +125,15 @@ def test_unsupported_package_redirects_to_upstream(mirror: Path) -> None:
     assert upstream.calls == 0
 
 
+def test_redirect_to_upstream_never_carries_its_credentials(mirror: Path) -> None:
+    # issue 12: a token in the upstream URL must not be handed to every client.
+    upstream = FakeUpstream()
+    upstream.url = "https://user:s3cr3t@upstream.example/simple/"
+    status, headers, _ = call(RoutingIndex(mirror, upstream), "/simple/requests/")
+    assert status == 301
+    assert headers["location"] == "https://upstream.example/simple/requests/"
+
+
 @pytest.mark.parametrize(
     ("path", "location"),
     [
