@@ -28,9 +28,6 @@ class StatusCommand(EnvCommand):  # type: ignore[misc]  # Poetry is untyped here
     )
     options = [  # noqa: RUF012  # cleo reads a plain class attribute
         option("json", None, "Print the packages as JSON.", flag=True),
-    ]
-
-    options = [  # noqa: RUF012  # cleo reads a plain class attribute
         option(
             "target",
             None,

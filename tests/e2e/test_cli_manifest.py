@@ -164,7 +164,7 @@ def test_deeply_nested_document_is_one_line_not_a_traceback(tmp_path: Path, comm
     args = {
         "check": ["manifest", "check", str(mirror)],
         "select": ["select", "demo==1.0", "--mirror", str(mirror)],
-        "serve": ["serve", str(mirror), "--port", "0"],
+        "serve": ["serve", "--mirror", str(mirror), "--port", "0"],
     }[command]
     result = run_wheelmirror(*args, "--cache-dir", str(tmp_path / "cache"), timeout=60)
     assert result.returncode == 3, result.stderr
