@@ -24,8 +24,12 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         ".html": "text/html; charset=utf-8",
     }
 
+    #: Paths asked for, in order, when the server was given a log (None: not kept).
+    requests: list[str] | None = None
+
     def log_message(self, format: str, *args: object) -> None:
-        pass
+        if self.requests is not None:
+            self.requests.append(self.path)
 
     def list_directory(self, path: str | Path) -> None:  # type: ignore[override]
         # GitHub Pages answers 404 for a folder without index.html: no listings.
@@ -33,9 +37,11 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 
 
 @contextmanager
-def serve_static(directory: Path) -> Iterator[str]:
-    """Serve *directory* on a free loopback port; yields the base URL (ends with /)."""
-    handler = functools.partial(_Handler, directory=str(directory))
+def serve_static(directory: Path, log: list[str] | None = None) -> Iterator[str]:
+    """Serve *directory* on a free loopback port; yields the base URL (ends with /).
+    With *log*, every request's path is appended to it (to prove what was asked for)."""
+    handler_class = type("_LoggingHandler", (_Handler,), {"requests": log})
+    handler = functools.partial(handler_class, directory=str(directory))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -11,11 +11,8 @@ names a mirror once (`poetry wheelmirror use`), and it is trusted as configured.
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,6 +25,7 @@ from devtools.poetry_project import assert_built_from_sdist
 from devtools.poetry_project import assert_from_mirror
 from devtools.poetry_project import make_project
 from devtools.poetry_project import warnings
+from devtools.static_server import serve_static
 
 pytestmark = pytest.mark.e2e
 
@@ -36,20 +34,8 @@ pytestmark = pytest.mark.e2e
 def hostile_default(mirror: Path, tmp_path: Path) -> Iterator[tuple[str, list[str]]]:
     root = shutil.copytree(mirror, tmp_path / "hostile")
     log: list[str] = []
-
-    class Handler(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, format: str, *args: object) -> None:
-            log.append(self.path)
-
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(Handler, directory=str(root))
-    )
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/", log
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_static(root, log=log) as url:
+        yield url, log
 
 
 def test_hostile_server_at_the_default_address_gets_nothing_installed(

@@ -8,9 +8,6 @@ it may be chosen, and nothing is said as a warning unless something was forged.
 
 from __future__ import annotations
 
-import functools
-import http.server
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +15,7 @@ from typing import Any
 import pytest
 
 from devtools import poetry_standins as tpi
+from devtools.static_server import serve_static
 from poetry_wheelmirror.config import DEFAULT_URL_ENV
 from poetry_wheelmirror.plugin import default_gate
 from poetry_wheelmirror.provenance import sigstore_available
@@ -29,20 +27,8 @@ def hostile(tmp_path: Path) -> Iterator[tuple[str, list[str]]]:
     """A loopback server with a complete, unattested mirror for markupsafe 2.0.1."""
     root = tpi.write_mirror(tmp_path / "hostile")
     log: list[str] = []
-
-    class Handler(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, format: str, *args: object) -> None:
-            log.append(self.path)
-
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(Handler, directory=str(root))
-    )
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/", log
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_static(root, log=log) as url:
+        yield url, log
 
 
 def default_hook(tmp_path: Path, url: str, **extra: str) -> tuple[Any, tpi.IO]:
