@@ -34,6 +34,8 @@ from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
 
+from devtools.loopback import serving
+
 __all__ = ["FakeAsset", "FakeGitHub", "FakeRelease", "github_rename", "serve_fake_github"]
 
 
@@ -322,11 +324,5 @@ def serve_fake_github(token: str = "ghs_faketoken123") -> Iterator[FakeGitHub]:
     state = FakeGitHub(token)
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
     state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(server):
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 
 from packaging.utils import canonicalize_name
 
+from devtools.loopback import serving
 from poetry_wheelmirror.urls import PYPI_SIMPLE
 
 __all__ = ["PassthroughIndex", "serve_passthrough"]
@@ -104,13 +105,8 @@ def serve_passthrough(upstream: str = PYPI_SIMPLE, port: int = 0) -> Iterator[Pa
         server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
     server.daemon_threads = True
     state.url = f"http://127.0.0.1:{server.server_address[1]}/simple/"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(server):
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 if __name__ == "__main__":  # pragma: no cover - manual use: python -m devtools.passthrough
