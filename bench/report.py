@@ -54,6 +54,16 @@ BENCHES: dict[str, tuple[list[str], str, list[str]]] = {
         "static index generation for a synthetic 50,000-wheel mirror",
         [PY, "-m", "bench.bench_index", "5000"],
     ),
+    "lockplan": (
+        [PY, "-m", "bench.bench_lockplan"],
+        "planning a ~300-package lock (poetry.lock, uv.lock, hashed requirements), four targets",
+        [PY, "-m", "bench.bench_lockplan"],
+    ),
+    "lockbuild": (
+        [PY, "-m", "bench.bench_lockbuild"],
+        "building a lock's six sdist-only pins: --jobs 1 vs --jobs 2, interleaved",
+        [PY, "-m", "bench.bench_lockbuild"],
+    ),
     "router": (
         [PY, "-m", "bench.bench_router", "--rounds", "3", "--duration", "10"],
         "routing index vs nginx, simpleindex and proxpi, identity and gzip, under wrk (loopback)",
