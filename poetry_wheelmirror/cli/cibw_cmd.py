@@ -3,23 +3,32 @@
 Both run the same on a laptop: ``fetch-sdist`` downloads a version's sdist from PyPI and
 checks its sha256, ``cibw-config`` writes the recipe as a cibuildwheel config file.
 
-A recipe's ``build.requires`` cannot be said in cibuildwheel's options, so when the recipe
-has some, ``fetch-sdist`` also writes a patched copy of the sdist (``DEST/patched/``, the
-same patch ``wheelmirror build`` applies: see ``poetry_wheelmirror.mirror.sdist_patch``)
-and names that as the ``path`` to build; the ``sha256`` output stays PyPI's.
+A recipe's ``build.requires`` and ``regenerate-cython`` cannot be said in cibuildwheel's
+options, so when the recipe has either, ``fetch-sdist`` also writes a patched copy of the
+sdist (``DEST/patched/``, the same changes ``wheelmirror build`` makes: see
+``poetry_wheelmirror.mirror.sdist_patch`` and ``mirror.build.cython_regen``) and names
+that as the ``path`` to build; the ``sha256`` output stays PyPI's. Cython's output is
+the same C for every platform (it branches on the CPython version at compile time), so
+regenerating it once on the runner serves every build of the matrix.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from poetry_wheelmirror.cli.common import add_client_options
 from poetry_wheelmirror.cli.common import parse_name_or_pin
 from poetry_wheelmirror.cli.recipes_opt import add_recipes_option
+from poetry_wheelmirror.errors import BuildError
 from poetry_wheelmirror.errors import ConfigError
 from poetry_wheelmirror.errors import RecipeError
+
+if TYPE_CHECKING:
+    from poetry_wheelmirror.mirror.recipes import BuildSettings
 
 __all__ = ["register", "source_date_epoch", "write_github_output"]
 
@@ -206,14 +215,21 @@ def _fetch_sdist(args: argparse.Namespace) -> int:
     print(f"wheelmirror: sha256 {sdist.sha256} ok", file=sys.stderr)
     epoch = source_date_epoch(sdist.upload_time)
     build_path = dest
-    requires = _recipe_requires(args, name)
-    if requires:
+    settings = _recipe_build(args, name)
+    if settings is not None and (settings.requires or settings.regenerate_cython):
         from poetry_wheelmirror.mirror.sdist_patch import patch_sdist
 
         mtime = _env_epoch() or epoch
-        build_path = patch_sdist(dest, requires, dest.parent / "patched", epoch=mtime)
-        added = ", ".join(requires)
-        print(f"wheelmirror: build requires {added} added: {build_path}", file=sys.stderr)
+        prepare = _regenerate(dest.parent, name) if settings.regenerate_cython else None
+        build_path = patch_sdist(
+            dest, settings.requires, dest.parent / "patched", epoch=mtime, prepare=prepare
+        )
+        changes = []
+        if settings.requires:
+            changes.append(f"build requires {', '.join(settings.requires)} added")
+        if settings.regenerate_cython:
+            changes.append("Cython C regenerated")
+        print(f"wheelmirror: {'; '.join(changes)}: {build_path}", file=sys.stderr)
     if args.github_output:
         write_github_output(
             {"path": str(build_path), "sha256": sdist.sha256, "source-date-epoch": str(epoch)}
@@ -222,8 +238,43 @@ def _fetch_sdist(args: argparse.Namespace) -> int:
     return 0
 
 
-def _recipe_requires(args: argparse.Namespace, name: str) -> tuple[str, ...]:
-    """The ``build.requires`` of *name*'s recipe; () without a recipe (fetch-sdist also
+def _regenerate(folder: Path, name: str) -> Callable[[Path], None]:
+    """Regenerate the unpacked sdist's Cython C as ``wheelmirror build`` does, logging to
+    ``FOLDER/NAME-regenerate-cython.log``."""
+    import sys
+    import tempfile
+
+    from poetry_wheelmirror.mirror.build.cython_regen import regenerate_cython
+    from poetry_wheelmirror.mirror.build.job import StepLog
+    from poetry_wheelmirror.mirror.build.job import tool_env
+    from poetry_wheelmirror.mirror.build.job import uv_binary
+
+    log_path = folder / f"{name}-regenerate-cython.log"
+
+    def prepare(top: Path) -> None:
+        log_path.unlink(missing_ok=True)
+        log = StepLog(log_path, name, lambda line: print(f"wheelmirror: {line}", file=sys.stderr))
+        with tempfile.TemporaryDirectory(prefix="wheelmirror-cython-") as work:
+            count = regenerate_cython(
+                top,
+                log=log,
+                env=tool_env(),
+                work=Path(work),
+                uv=uv_binary(),
+                interpreter=Path(sys.executable),
+            )
+        if count == 0:
+            msg = (
+                f"{name}: the recipe says regenerate-cython, but the sdist ships no .pyx "
+                "next to its generated C"
+            )
+            raise BuildError(msg, log_path=str(log_path))
+
+    return prepare
+
+
+def _recipe_build(args: argparse.Namespace, name: str) -> BuildSettings | None:
+    """The build settings of *name*'s recipe; None without a recipe (fetch-sdist also
     fetches packages the mirror does not carry)."""
     import sys
 
@@ -237,8 +288,8 @@ def _recipe_requires(args: argparse.Namespace, name: str) -> tuple[str, ...]:
     if path is None or not path.is_file():
         where = folder if folder is not None else "no recipe folder"
         print(f"wheelmirror: no recipe for {name} ({where}): sdist used as is", file=sys.stderr)
-        return ()
-    return load_recipe(path).build.requires
+        return None
+    return load_recipe(path).build
 
 
 def _env_epoch() -> int | None:

@@ -19,6 +19,7 @@ import tarfile
 import tempfile
 import time
 import zipfile
+from collections.abc import Callable
 from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
@@ -164,10 +165,19 @@ def repack_sdist(root: Path, target: Path, *, epoch: int) -> Path:
     return target
 
 
-def patch_sdist(sdist: Path, requires: Sequence[str], out_dir: Path, *, epoch: int) -> Path:
+def patch_sdist(
+    sdist: Path,
+    requires: Sequence[str],
+    out_dir: Path,
+    *,
+    epoch: int,
+    prepare: Callable[[Path], None] | None = None,
+) -> Path:
     """A copy of *sdist* in *out_dir* whose ``[build-system] requires`` has *requires*
-    appended (see add_build_requires): same top-level folder, same name (a ``.zip``
-    sdist becomes ``<stem>.tar.gz``), byte-identical for the same input and *epoch*."""
+    appended (see add_build_requires) and whose unpacked top folder *prepare* (when given)
+    changed first (e.g. regenerated Cython C): same top-level folder, same name (a
+    ``.zip`` sdist becomes ``<stem>.tar.gz``), byte-identical for the same input, the
+    same *prepare* and *epoch*."""
     target = out_dir / (sdist_stem(sdist.name) + ".tar.gz")
     if target.resolve() == sdist.resolve():
         msg = f"{sdist}: the patched copy must go to another folder"
@@ -175,5 +185,7 @@ def patch_sdist(sdist: Path, requires: Sequence[str], out_dir: Path, *, epoch: i
     with tempfile.TemporaryDirectory(prefix="wheelmirror-patch-") as tmp:
         root = Path(tmp) / "unpacked"
         top = unpack_sdist(sdist, root)
+        if prepare is not None:
+            prepare(top)
         add_build_requires(top, requires)
         return repack_sdist(root, target, epoch=epoch)

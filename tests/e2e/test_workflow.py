@@ -136,7 +136,9 @@ def test_actions_are_pinned_by_full_sha_with_a_version_comment() -> None:
 
 
 def test_checkout_never_persists_credentials(workflow: dict) -> None:
-    checkouts = [s for _, s in _steps(workflow) if s.get("uses", "").startswith("actions/checkout@")]
+    checkouts = [
+        s for _, s in _steps(workflow) if s.get("uses", "").startswith("actions/checkout@")
+    ]
     assert len(checkouts) == 3
     for step in checkouts:
         assert step["with"]["persist-credentials"] is False
@@ -214,11 +216,24 @@ def test_build_job_steps_run_locally_and_write_the_outputs_the_workflow_reads(
     read = set(re.findall(r"steps\.(sdist|config)\.outputs\.([a-z0-9-]+)", WORKFLOW.read_text()))
     written = set()
     for step, argv in {
-        "sdist": ["fetch-sdist", "markupsafe==2.0.1", "--dest", str(tmp_path / "sdist"),
-                  "--sha256", "594c67807fb16238b30c44bdf74f36c02cdf22d1c8cda91ef8a0ed8dabf5620a",
-                  "--cache-dir", str(tmp_path / "cache")],
-        "config": ["cibw-config", "markupsafe==2.0.1", "--recipes", str(ROOT / "recipes"),
-                   "--output", str(tmp_path / "c.toml")],
+        "sdist": [
+            "fetch-sdist",
+            "markupsafe==2.0.1",
+            "--dest",
+            str(tmp_path / "sdist"),
+            "--sha256",
+            "594c67807fb16238b30c44bdf74f36c02cdf22d1c8cda91ef8a0ed8dabf5620a",
+            "--cache-dir",
+            str(tmp_path / "cache"),
+        ],
+        "config": [
+            "cibw-config",
+            "markupsafe==2.0.1",
+            "--recipes",
+            str(ROOT / "recipes"),
+            "--output",
+            str(tmp_path / "c.toml"),
+        ],
     }.items():
         output = tmp_path / f"{step}.out"
         result = subprocess.run(
@@ -255,9 +270,20 @@ def test_fetch_sdist_patches_in_the_recipes_build_requires(tmp_path: Path) -> No
 
     output = tmp_path / "sdist.out"
     result = subprocess.run(
-        [str(BIN / "wheelmirror"), "fetch-sdist", "grpcio==1.48.2", "--dest",
-         str(tmp_path / "sdist"), "--sha256", GRPCIO_SDIST_SHA256, "--recipes",
-         str(ROOT / "recipes"), "--cache-dir", str(tmp_path / "cache"), "--github-output"],
+        [
+            str(BIN / "wheelmirror"),
+            "fetch-sdist",
+            "grpcio==1.48.2",
+            "--dest",
+            str(tmp_path / "sdist"),
+            "--sha256",
+            GRPCIO_SDIST_SHA256,
+            "--recipes",
+            str(ROOT / "recipes"),
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            "--github-output",
+        ],
         env=clean_env(GITHUB_OUTPUT=str(output), PIP_CONFIG_FILE=os.devnull),
         capture_output=True,
         text=True,
@@ -286,6 +312,68 @@ def test_fetch_sdist_patches_in_the_recipes_build_requires(tmp_path: Path) -> No
         assert "grpcio-1.48.2/pyproject.toml" not in tf.getnames()
 
 
+FROZENLIST_SDIST_SHA256 = "ce6f2ba0edb7b0c1d8976565298ad2deba6f8064d2bebb6ffce2ca896eb35b0b"
+
+
+def test_fetch_sdist_regenerates_cython_c_when_the_recipe_says_so(tmp_path: Path) -> None:
+    """frozenlist 1.3.0 ships C from Cython 0.29.26, which does not compile for CPython
+    3.11 (longintrepr.h): a recipe with `regenerate-cython = true` builds locally, and
+    cibuildwheel on CI gets the same regenerated C through fetch-sdist's patched copy
+    (real sdist from PyPI; Cython < 3 installed from PyPI into a throwaway venv)."""
+    import os
+    import tarfile
+
+    from devtools.cleanenv import clean_env
+
+    recipes = tmp_path / "recipes"
+    recipes.mkdir()
+    (recipes / "frozenlist.toml").write_text(
+        'name = "frozenlist"\nversions = ["1.3.0"]\npython = ["3.11"]\n'
+        'platforms = ["linux-x86_64"]\n\n[build]\nregenerate-cython = true\n'
+    )
+    output = tmp_path / "sdist.out"
+    result = subprocess.run(
+        [
+            str(BIN / "wheelmirror"),
+            "fetch-sdist",
+            "frozenlist==1.3.0",
+            "--dest",
+            str(tmp_path / "sdist"),
+            "--sha256",
+            FROZENLIST_SDIST_SHA256,
+            "--recipes",
+            str(recipes),
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            "--github-output",
+        ],
+        env=clean_env(GITHUB_OUTPUT=str(output), PIP_CONFIG_FILE=os.devnull),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Cython C regenerated" in result.stderr
+    outputs = dict(line.split("=", 1) for line in output.read_text().splitlines())
+    assert outputs["sha256"] == FROZENLIST_SDIST_SHA256
+    member = "frozenlist-1.3.0/frozenlist/_frozenlist.c"
+    with tarfile.open(outputs["path"]) as tf:
+        data = tf.extractfile(member)
+        assert data is not None
+        regenerated = data.read()
+    with tarfile.open(tmp_path / "sdist" / "frozenlist-1.3.0.tar.gz") as tf:
+        data = tf.extractfile(member)
+        assert data is not None
+        shipped = data.read()
+    assert shipped.startswith(b"/* Generated by Cython 0.29.26 */")
+    header = regenerated.split(b"\n", 1)[0]
+    assert header.startswith(b"/* Generated by Cython 0.29.")
+    assert header != shipped.split(b"\n")[0]
+    with tarfile.open(outputs["path"]) as tf:
+        assert "frozenlist-1.3.0/setup.py" in tf.getnames()
+
+
 @pytest.mark.parametrize("platform", ["linux", "macos"])
 def test_cibuildwheel_accepts_every_recipe_config(tmp_path: Path, platform: str) -> None:
     cibuildwheel = _tool("cibuildwheel")
@@ -297,21 +385,33 @@ def test_cibuildwheel_accepts_every_recipe_config(tmp_path: Path, platform: str)
     for name, recipe in recipes.items():
         config = tmp_path / f"{name}.toml"
         subprocess.run(
-            [str(BIN / "wheelmirror"), "cibw-config", name, "--recipes", str(ROOT / "recipes"),
-             "--output", str(config)],
+            [
+                str(BIN / "wheelmirror"),
+                "cibw-config",
+                name,
+                "--recipes",
+                str(ROOT / "recipes"),
+                "--output",
+                str(config),
+            ],
             check=True,
             capture_output=True,
         )
         result = subprocess.run(
-            [cibuildwheel, "--print-build-identifiers", "--platform", platform,
-             "--config-file", str(config), str(project)],
+            [
+                cibuildwheel,
+                "--print-build-identifiers",
+                "--platform",
+                platform,
+                "--config-file",
+                str(config),
+                str(project),
+            ],
             capture_output=True,
             text=True,
             timeout=60,
         )
         assert result.returncode == 0, f"{name}: {result.stderr}"
         printed = set(result.stdout.split())
-        expected = {
-            i for i in build_identifiers(recipe) if target_for_identifier(i).os == platform
-        }
+        expected = {i for i in build_identifiers(recipe) if target_for_identifier(i).os == platform}
         assert printed == expected, name
