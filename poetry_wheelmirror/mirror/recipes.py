@@ -17,6 +17,8 @@ and the cibuildwheel translation all read the same frozen dataclasses::
     before-build = []                             # shell commands run before the build
     strip = true                                  # auditwheel --strip
     regenerate-cython = true                      # re-run Cython (< 3) on shipped .c
+    cpython-compat = true                         # shims for C API newer CPythons removed
+    backend = "build"                             # build frontend: "uv" or "build"
     import-check = "grpc"                         # module imported in a clean venv
     timeout-minutes = 60
 
@@ -58,6 +60,7 @@ __all__ = [
     "DEFAULT_PLATFORMS",
     "DEFAULT_PYTHONS",
     "TARGETS",
+    "Backend",
     "BuildSettings",
     "PlatformName",
     "Recipe",
@@ -67,6 +70,9 @@ __all__ = [
     "parse_recipe",
 ]
 
+#: Build frontends: uv (``uv build``) or pypa/build (``python -m build``).
+Backend = Literal["uv", "build"]
+BACKENDS: Final[frozenset[str]] = frozenset(get_args(Backend))
 PlatformName = Literal["linux-x86_64", "linux-aarch64", "macos-arm64", "macos-x86_64"]
 PLATFORM_NAMES: Final[frozenset[str]] = frozenset(get_args(PlatformName))
 
@@ -144,6 +150,8 @@ _BUILD_KEYS = frozenset(
         "before-build",
         "strip",
         "regenerate-cython",
+        "cpython-compat",
+        "backend",
         "import-check",
         "system-packages",
         "timeout-minutes",
@@ -171,6 +179,13 @@ class BuildSettings:
     #: Regenerate C files an old Cython wrote (next to their .pyx) with Cython < 3
     #: before the build: that C predates newer CPythons.
     regenerate_cython: bool = False
+    #: Put wheelmirror's CPython compatibility headers first on the include path: C API
+    #: that CPython 3.11+ removed or renamed, mapped to its replacement (old Cython
+    #: output without its .pyx, ``_PyFloat_Pack4``, ``Py_TYPE(o) = t``, ...).
+    cpython_compat: bool = False
+    #: Build frontend for this package, overriding the run's (``--backend``); None: the
+    #: run's. pypa/build accepts some pyproject.toml files uv rejects.
+    backend: Backend | None = None
     #: Module imported in a clean venv to accept the wheel (in addition to every
     #: extension module the wheel carries).
     import_check: str | None = None
@@ -264,6 +279,12 @@ def _parse_build(data: object, source: str) -> BuildSettings:
     regenerate = data.get("regenerate-cython", False)
     if not isinstance(regenerate, bool):
         raise _fail(source, "build.regenerate-cython", "expected true or false")
+    compat = data.get("cpython-compat", False)
+    if not isinstance(compat, bool):
+        raise _fail(source, "build.cpython-compat", "expected true or false")
+    backend = data.get("backend")
+    if backend is not None and backend not in BACKENDS:
+        raise _fail(source, "build.backend", f'expected "uv" or "build", got {backend!r}')
     import_check = data.get("import-check")
     if import_check is not None and (
         not isinstance(import_check, str) or not _MODULE.fullmatch(import_check)
@@ -283,6 +304,8 @@ def _parse_build(data: object, source: str) -> BuildSettings:
         before_build=_str_list(data, "before-build", source, "build."),
         strip=strip,
         regenerate_cython=regenerate,
+        cpython_compat=compat,
+        backend=backend,
         import_check=import_check,
         system_packages={
             os_name: _str_list(system, os_name, source, "build.system-packages.")

@@ -12,9 +12,9 @@ from poetry_wheelmirror.mirror.build.diagnose import classify
 from poetry_wheelmirror.mirror.build.fixes import next_fix
 from poetry_wheelmirror.mirror.build.fixes import recipe_text
 from poetry_wheelmirror.mirror.build.importcheck import modules_to_check
-from poetry_wheelmirror.mirror.build.pipeline import _Run
 from poetry_wheelmirror.mirror.build.pipeline import first_usable_release
 from poetry_wheelmirror.mirror.build.repair import glibc_note
+from poetry_wheelmirror.mirror.build.triage import diagnose_attempt
 from poetry_wheelmirror.mirror.build.wheelfile import extension_modules
 from poetry_wheelmirror.mirror.pypi import UpstreamFile
 from poetry_wheelmirror.mirror.pypi import UpstreamProject
@@ -47,6 +47,7 @@ def test_regenerating_cython_also_pins_cython_below_3() -> None:
 
 
 def test_not_fixable_classes_get_no_fix() -> None:
+    # greenlet 1.1.2 reads PyThreadState fields 3.11 removed: no header can shim that.
     diagnosis = classify((LOGS / "pip-greenlet-1.1.2.log").read_text(), step="build")
     assert diagnosis.not_fixable
     assert next_fix(diagnosis, BuildSettings(), install_system_packages=True, manager="apt") is None
@@ -169,15 +170,21 @@ def _sdist_tree(tmp_path: Path, *, with_pyx: bool) -> Path:
 
 def test_a_repair_refusal_is_diagnosed_from_the_compile_error_before_it(tmp_path: Path) -> None:
     log = (LOGS / "wheelmirror-msgpack-1.0.3.log").read_text()
-    diagnosis = _Run._diagnose(_sdist_tree(tmp_path, with_pyx=True), log, "auditwheel repair")
+    diagnosis = diagnose_attempt(_sdist_tree(tmp_path, with_pyx=True), log, "auditwheel repair")
     assert diagnosis.cls == "old-cython-output"
-    assert diagnosis.auto_fix == "regenerate-cython"
+    assert diagnosis.auto_fixes == ("regenerate-cython", "cpython-compat")
 
 
-def test_old_cython_output_without_its_pyx_is_not_fixable(tmp_path: Path) -> None:
+def test_old_cython_output_without_its_pyx_gets_the_compat_headers_only(tmp_path: Path) -> None:
     log = (LOGS / "wheelmirror-msgpack-1.0.3.log").read_text()
-    diagnosis = _Run._diagnose(_sdist_tree(tmp_path, with_pyx=False), log, "auditwheel repair")
+    diagnosis = diagnose_attempt(_sdist_tree(tmp_path, with_pyx=False), log, "auditwheel repair")
     assert diagnosis.cls == "old-cython-output"
+    # Not fixable once the compatibility headers did not help; nothing to regenerate.
     assert diagnosis.not_fixable
-    assert diagnosis.auto_fix is None
+    assert diagnosis.auto_fixes == ("cpython-compat",)
     assert "ships no .pyx" in diagnosis.fix
+    fix = next_fix(diagnosis, BuildSettings(), install_system_packages=False, manager=None)
+    assert fix is not None
+    assert fix.name == "cpython-compat"
+    assert fix.settings == BuildSettings(cpython_compat=True)
+    assert next_fix(diagnosis, fix.settings, install_system_packages=False, manager=None) is None

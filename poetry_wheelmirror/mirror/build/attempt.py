@@ -2,18 +2,21 @@
 
 Install the system packages the settings name, unpack the sdist, run before-build
 commands, regenerate Cython C when asked, build in an isolated environment (``uv
-build``, or pypa/build for the running interpreter) with the settings' constraints, env
-and a ``SOURCE_DATE_EPOCH`` from the sdist's upload time, repair, and import-check. Any
-failing step raises StepFailed; its output is in the log for the classifier.
+build``, or pypa/build) with the settings' constraints, env, CPython compatibility
+headers when asked, and a ``SOURCE_DATE_EPOCH`` from the sdist's upload time, repair,
+and import-check. Any failing step raises StepFailed; its output is in the log for the
+classifier.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from poetry_wheelmirror.mirror.build.cpython_compat import add_compat_flags
 from poetry_wheelmirror.mirror.build.cython_regen import regenerate_cython
 from poetry_wheelmirror.mirror.build.fixes import system_key
 from poetry_wheelmirror.mirror.build.importcheck import import_check
@@ -61,6 +64,28 @@ class Attempt:
         self.log.note(message)
         return StepFailed(step, message, log_path=self.log.path, timed_out=False)
 
+    def _build_argv(self, out: Path, src: Path) -> tuple[list[str], str]:
+        backend = self.settings.backend or self.backend
+        python = self.interp.executable
+        if backend == "uv":
+            if self.uv is None:
+                raise self._fail(
+                    "build", "uv is not installed (install poetry-wheelmirror[builder])"
+                )
+            argv = [self.uv, "build", "--wheel", "--out-dir", str(out)]
+            return [*argv, "--python", str(python), str(src)], "uv build"
+        pypa = ["--wheel", "--outdir", str(out), str(src)]
+        if python == Path(sys.executable):
+            return [sys.executable, "-m", "build", *pypa], "pypa/build"
+        if self.uv is None:
+            raise self._fail(
+                "build", "the pypa/build backend builds for this interpreter only without uv"
+            )
+        # pypa/build for another interpreter: the same release of it, run there by uv.
+        pinned = f"build=={importlib.metadata.version('build')}"
+        argv = [self.uv, "tool", "run", "--python", str(python), "--from", pinned]
+        return [*argv, "pyproject-build", *pypa], "pypa/build"
+
     def run(self, sdist: Path, upload_time: str | None) -> AttemptResult:
         self.work.mkdir(parents=True, exist_ok=True)
         env = tool_env()
@@ -98,22 +123,11 @@ class Attempt:
                 uv=self.uv,
                 interpreter=self.interp.executable,
             )
+        if self.settings.cpython_compat:
+            folder = add_compat_flags(build_env)
+            self.log.say(f"building with CPython compatibility headers first ({folder})")
         out = self.work / "dist"
-        if self.backend == "uv":
-            if self.uv is None:
-                raise self._fail(
-                    "build", "uv is not installed (install poetry-wheelmirror[builder])"
-                )
-            argv = [self.uv, "build", "--wheel", "--out-dir", str(out)]
-            argv += ["--python", str(self.interp.executable), str(src)]
-            tool = "uv build"
-        else:
-            if self.interp.executable != Path(sys.executable):
-                raise self._fail(
-                    "build", "the pypa/build backend builds for this interpreter only; use uv"
-                )
-            argv = [sys.executable, "-m", "build", "--wheel", "--outdir", str(out), str(src)]
-            tool = "pypa/build"
+        argv, tool = self._build_argv(out, src)
         self.log.say(f"building with {tool} (log: {self.log.path})")
         timeout = self.settings.timeout_minutes * 60.0
         self.log.run("build", argv, env=build_env, cwd=self.work, timeout=timeout)

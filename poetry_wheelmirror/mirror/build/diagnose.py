@@ -43,7 +43,7 @@ class Rule:
     patterns: tuple[re.Pattern[str], ...]
     fix: str
     steps: frozenset[str] = frozenset()
-    auto_fix: str | None = None
+    auto_fixes: tuple[str, ...] = ()
     not_fixable: bool = False
     generated_only: bool = False
     requires: tuple[str, ...] = ()
@@ -56,7 +56,9 @@ class Diagnosis:
     cls: str
     evidence: str
     fix: str
-    auto_fix: str | None = None
+    #: Automatic fixes for this class, tried in this order (the first not yet applied).
+    auto_fixes: tuple[str, ...] = ()
+    #: Not fixable by building (once *auto_fixes*, if any, did not help).
     not_fixable: bool = False
     #: The missing header, program or library (class missing-system-dependency).
     what: str | None = None
@@ -74,6 +76,10 @@ def _table() -> dict[str, Any]:
     return parse_toml(text, "diagnoses.toml")
 
 
+def _names(value: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
 @functools.cache
 def rules() -> tuple[Rule, ...]:
     return tuple(
@@ -82,7 +88,7 @@ def rules() -> tuple[Rule, ...]:
             patterns=tuple(re.compile(p) for p in r["patterns"]),
             fix=r["fix"],
             steps=frozenset(r.get("steps", ())),
-            auto_fix=r.get("auto-fix"),
+            auto_fixes=_names(r.get("auto-fix", ())),
             not_fixable=bool(r.get("not-fixable", False)),
             generated_only=bool(r.get("generated-only", False)),
             requires=tuple(r.get("requires", ())),
@@ -143,7 +149,7 @@ def _with_packages(rule: Rule, match: re.Match[str]) -> Diagnosis:
         cls=rule.cls,
         evidence=match.string,
         fix=fix,
-        auto_fix=rule.auto_fix,
+        auto_fixes=rule.auto_fixes,
         not_fixable=rule.not_fixable,
         what=what,
         packages=packages,

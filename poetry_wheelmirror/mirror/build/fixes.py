@@ -65,6 +65,14 @@ def _regenerate_cython(settings: BuildSettings, _d: Diagnosis) -> BuildSettings 
     return dataclasses.replace(fixed, regenerate_cython=True)
 
 
+def _cpython_compat(settings: BuildSettings, _d: Diagnosis) -> BuildSettings | None:
+    return None if settings.cpython_compat else dataclasses.replace(settings, cpython_compat=True)
+
+
+def _pypa_build(settings: BuildSettings, _d: Diagnosis) -> BuildSettings | None:
+    return None if settings.backend == "build" else dataclasses.replace(settings, backend="build")
+
+
 def _rustc_bootstrap(settings: BuildSettings, _d: Diagnosis) -> BuildSettings | None:
     if settings.env.get("RUSTC_BOOTSTRAP") == "1":
         return None
@@ -100,6 +108,11 @@ FIXES: Mapping[str, tuple[str, Callable[[BuildSettings, Diagnosis], BuildSetting
         _rustc_bootstrap,
     ),
     "regenerate-cython": ("regenerate the shipped C from .pyx with Cython<3", _regenerate_cython),
+    "cpython-compat": (
+        "build with CPython compatibility headers for removed C API",
+        _cpython_compat,
+    ),
+    "pypa-build": ("build with pypa/build instead of uv", _pypa_build),
 }
 
 
@@ -110,21 +123,22 @@ def next_fix(
     install_system_packages: bool,
     manager: str | None,
 ) -> Fix | None:
-    """The fix to retry with, or None (no fix for this class, or it is already applied)."""
-    name = diagnosis.auto_fix
-    if name is None:
-        return None
-    if name == "install-system-packages":
-        if not install_system_packages:
-            return None
-        changed = _system_packages(settings, diagnosis, manager)
-        if changed is None:
-            return None
-        package = diagnosis.packages[manager or ""]
-        return Fix(name, f"install {package} ({manager}) for {diagnosis.what}", changed)
-    description, apply = FIXES[name]
-    changed = apply(settings, diagnosis)
-    return None if changed is None else Fix(name, description, changed)
+    """The fix to retry with: the class's first automatic fix not yet in *settings*; or
+    None (no fix for this class, or all of them are already applied)."""
+    for name in diagnosis.auto_fixes:
+        if name == "install-system-packages":
+            if not install_system_packages:
+                continue
+            changed = _system_packages(settings, diagnosis, manager)
+            if changed is None:
+                continue
+            package = diagnosis.packages[manager or ""]
+            return Fix(name, f"install {package} ({manager}) for {diagnosis.what}", changed)
+        description, apply = FIXES[name]
+        changed = apply(settings, diagnosis)
+        if changed is not None:
+            return Fix(name, description, changed)
+    return None
 
 
 def this_platform() -> str:
@@ -166,6 +180,10 @@ def recipe_text(
         lines.append("strip = true")
     if settings.regenerate_cython:
         lines.append("regenerate-cython = true")
+    if settings.cpython_compat:
+        lines.append("cpython-compat = true")
+    if settings.backend:
+        lines.append(f'backend = "{settings.backend}"')
     if settings.import_check:
         lines.append(f'import-check = "{settings.import_check}"')
     if settings.timeout_minutes != BuildSettings().timeout_minutes:

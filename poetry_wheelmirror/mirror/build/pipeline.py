@@ -20,7 +20,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
-from typing import Literal
 
 from packaging.utils import NormalizedName
 from packaging.utils import canonicalize_name
@@ -30,10 +29,7 @@ from poetry_wheelmirror.errors import BuildError
 from poetry_wheelmirror.manifest import BuildInfo
 from poetry_wheelmirror.manifest import SourceDist
 from poetry_wheelmirror.mirror.build.attempt import Attempt
-from poetry_wheelmirror.mirror.build.cython_regen import generated_c_files
 from poetry_wheelmirror.mirror.build.diagnose import Diagnosis
-from poetry_wheelmirror.mirror.build.diagnose import classify
-from poetry_wheelmirror.mirror.build.diagnose import failed_step_output
 from poetry_wheelmirror.mirror.build.fixes import next_fix
 from poetry_wheelmirror.mirror.build.fixes import recipe_text
 from poetry_wheelmirror.mirror.build.job import Progress
@@ -43,6 +39,8 @@ from poetry_wheelmirror.mirror.build.job import uv_binary
 from poetry_wheelmirror.mirror.build.outcome import BuildOutcome
 from poetry_wheelmirror.mirror.build.outcome import BuildReport
 from poetry_wheelmirror.mirror.build.sysdeps import package_manager
+from poetry_wheelmirror.mirror.build.triage import diagnose_attempt
+from poetry_wheelmirror.mirror.build.triage import keep_class_after_compat
 from poetry_wheelmirror.mirror.build.wheelfile import add_build_tag
 from poetry_wheelmirror.mirror.build.wheelfile import next_build_number
 from poetry_wheelmirror.mirror.build.wheelfile import primary_platform
@@ -51,6 +49,7 @@ from poetry_wheelmirror.mirror.build.wheelfile import wheel_metadata
 from poetry_wheelmirror.mirror.plan import candidate_wheels
 from poetry_wheelmirror.mirror.plan import sdist_admits
 from poetry_wheelmirror.mirror.plan import serving_wheel
+from poetry_wheelmirror.mirror.recipes import Backend
 from poetry_wheelmirror.mirror.recipes import BuildSettings
 from poetry_wheelmirror.mirror.store import NewWheel
 from poetry_wheelmirror.mirror.store import sha256_file
@@ -68,9 +67,6 @@ if TYPE_CHECKING:
 
 __all__ = ["BuildOptions", "build_pins", "first_usable_release"]
 
-Backend = Literal["uv", "build"]
-#: Classes that say little; the whole attempt's log may say more.
-_VAGUE = frozenset({"repair-refused", "unclassified"})
 #: Automatic fixes tried per (pin, interpreter) before giving up.
 MAX_FIXES = 4
 
@@ -247,6 +243,7 @@ class _Run:
             self.client.download(sdist.url, sdist_path, sha256=sdist.sha256)
         attempts: list[str] = []
         fixes: list[str] = []
+        compat_for: Diagnosis | None = None
         for number in range(1, MAX_FIXES + 2):
             attempt = Attempt(
                 name=name,
@@ -263,7 +260,8 @@ class _Run:
             try:
                 result = attempt.run(sdist_path, sdist.upload_time)
             except StepFailed as e:
-                diagnosis = self._diagnose(attempt.src, log.text_since(offset), e.step)
+                diagnosis = diagnose_attempt(attempt.src, log.text_since(offset), e.step)
+                diagnosis = keep_class_after_compat(diagnosis, compat_for)
                 log.note(f"attempt {number} failed in {e.step}: {diagnosis.line()}")
                 fix = next_fix(
                     diagnosis,
@@ -280,6 +278,8 @@ class _Run:
                     f"attempt {number}: {diagnosis.cls} -> retry with: {fix.description}"
                 )
                 log.say(f"{diagnosis.cls}; retrying with: {fix.description}")
+                if fix.name == "cpython-compat" and diagnosis.not_fixable:
+                    compat_for = diagnosis
                 log.note(f"automatic fix: {fix.description}")
                 fixes.append(fix.description)
                 settings = fix.settings
@@ -299,28 +299,6 @@ class _Run:
             )
             self._accept(done, interp, sdist, project, result.wheel, started)
             return
-
-    @staticmethod
-    def _diagnose(src: Path, attempt_log: str, step: str) -> Diagnosis:
-        generated = generated_c_files(src) if src.is_dir() else {}
-        names = {str(p.relative_to(src)) for p in generated}
-        diagnosis = classify(failed_step_output(attempt_log), step=step, generated=names)
-        if diagnosis.cls in _VAGUE:
-            # A build that "succeeded" after its extension failed to compile (a silent
-            # pure-Python fallback) fails later, in repair: the cause is earlier in the log.
-            earlier = classify(attempt_log, step="build", generated=names)
-            if earlier.cls not in _VAGUE:
-                diagnosis = earlier
-        if diagnosis.cls == "old-cython-output" and not any(generated.values()):
-            # Old Cython output without its .pyx in the sdist: nothing to regenerate from.
-            diagnosis = dataclasses.replace(
-                diagnosis,
-                auto_fix=None,
-                not_fixable=True,
-                fix="C generated by an old Cython that predates this CPython, and the sdist "
-                "ships no .pyx to regenerate it from: not fixable by building",
-            )
-        return diagnosis
 
     def _give_up(
         self,
