@@ -26,6 +26,8 @@ def test_real_logs_get_their_class_and_evidence(case: dict[str, Any]) -> None:
     assert diagnosis.fix
     for manager, package in case.get("packages", {}).items():
         assert diagnosis.packages[manager] == package
+    if "auto-fixes" in case:
+        assert diagnosis.auto_fixes == tuple(case["auto-fixes"])
     line = diagnosis.line()
     assert "\n" not in line
     assert line.startswith(f"{case['class']}: ")
@@ -43,6 +45,24 @@ def test_generated_c_decides_between_regenerate_and_not_fixable() -> None:
     assert regen.cls == "old-cython-output"
     # Regenerating from the .pyx first; the compatibility headers only after that.
     assert regen.auto_fixes == ("regenerate-cython", "cpython-compat")
+
+
+def test_hand_written_c_gets_the_compat_headers_only_for_api_they_can_shim() -> None:
+    # The same 3.12 error in hand-written C: a removed struct field, which no header can
+    # bring back, so no retry; a removed function (pyodbc) or a renamed one (msgpack's
+    # C++ headers, after its Cython C was regenerated) is retried with the headers.
+    text = (LOGS / "wheelmirror-httptools-0.3.0-cp312-compat.log").read_text()
+    internals = classify(text, step="build")
+    assert internals.cls == "python-api-removed"
+    assert internals.not_fixable
+    assert internals.auto_fixes == ()
+    for name in ("wheelmirror-pyodbc-4.0.32.log", "wheelmirror-msgpack-1.0.3-regenerated.log"):
+        api = classify((LOGS / name).read_text(), step="build")
+        assert (api.cls, api.auto_fixes, api.not_fixable) == (
+            "python-api-removed",
+            ("cpython-compat",),
+            True,
+        )
 
 
 def test_the_table_covers_the_classes_the_builder_promises() -> None:

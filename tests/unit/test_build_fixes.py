@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import zipfile
 from pathlib import Path
 
+import jsonschema
 from packaging.utils import canonicalize_name
 
 from poetry_wheelmirror.mirror.build import find_interpreter
@@ -15,13 +17,20 @@ from poetry_wheelmirror.mirror.build.importcheck import modules_to_check
 from poetry_wheelmirror.mirror.build.pipeline import first_usable_release
 from poetry_wheelmirror.mirror.build.repair import glibc_note
 from poetry_wheelmirror.mirror.build.triage import diagnose_attempt
+from poetry_wheelmirror.mirror.build.triage import keep_class_after_compat
 from poetry_wheelmirror.mirror.build.wheelfile import extension_modules
 from poetry_wheelmirror.mirror.pypi import UpstreamFile
 from poetry_wheelmirror.mirror.pypi import UpstreamProject
 from poetry_wheelmirror.mirror.recipes import BuildSettings
 from poetry_wheelmirror.mirror.recipes import parse_recipe
+from poetry_wheelmirror.tomlfile import parse_toml
 
 LOGS = Path(__file__).resolve().parents[1] / "fixtures" / "build-logs"
+SCHEMA = json.loads(
+    (
+        Path(__file__).resolve().parents[2] / "poetry_wheelmirror/schema/recipe-v1.schema.json"
+    ).read_text()
+)
 
 
 def test_one_fix_at_a_time_and_never_the_same_twice() -> None:
@@ -72,15 +81,21 @@ def test_the_printed_recipe_is_a_valid_recipe_with_the_fixes() -> None:
         constraints=("Cython<3",),
         env={"SETUPTOOLS_USE_DISTUTILS": "local"},
         regenerate_cython=True,
+        cpython_compat=True,
+        backend="build",
         system_packages={"linux": ("libpq-dev",)},
     )
     text = recipe_text("psycopg2", "2.9.3", "3.11", settings, ["x", "y"])
     recipe = parse_recipe(text, source="printed")
     assert recipe.versions == ("2.9.3",)
-    assert recipe.build.constraints == ("Cython<3",)
-    assert recipe.build.regenerate_cython
-    assert recipe.build.env == {"SETUPTOOLS_USE_DISTUTILS": "local"}
-    assert recipe.build.system_packages == {"linux": ("libpq-dev",)}
+    assert recipe.build == settings
+    assert "cpython-compat = true" in text
+    assert 'backend = "build"' in text
+    jsonschema.validate(parse_toml(text, "printed"), SCHEMA)
+    # Settings left at their defaults are not written.
+    plain = recipe_text("x", "1", "3.11", BuildSettings(constraints=("Cython<3",)), ["x"])
+    assert "cpython-compat" not in plain
+    assert "backend" not in plain
 
 
 def _wheel(tmp_path: Path, names: list[str]) -> Path:
@@ -188,3 +203,44 @@ def test_old_cython_output_without_its_pyx_gets_the_compat_headers_only(tmp_path
     assert fix.name == "cpython-compat"
     assert fix.settings == BuildSettings(cpython_compat=True)
     assert next_fix(diagnosis, fix.settings, install_system_packages=False, manager=None) is None
+
+
+def test_old_cython_output_regenerates_first_then_tries_the_compat_headers() -> None:
+    diagnosis = classify(
+        (LOGS / "wheelmirror-httptools-0.3.0.log").read_text(),
+        step="build",
+        generated={"httptools-0.3.0/httptools/parser/parser.c"},
+    )
+    tried = []
+    settings = BuildSettings()
+    while fix := next_fix(diagnosis, settings, install_system_packages=False, manager=None):
+        tried.append(fix.name)
+        settings = fix.settings
+    assert tried == ["regenerate-cython", "cpython-compat"]
+    assert settings.regenerate_cython
+    assert settings.cpython_compat
+
+
+def test_a_compile_still_failing_with_the_headers_keeps_its_not_fixable_class() -> None:
+    pyodbc = classify((LOGS / "wheelmirror-pyodbc-4.0.32.log").read_text(), step="build")
+    fix = next_fix(pyodbc, BuildSettings(), install_system_packages=False, manager=None)
+    assert fix is not None
+    assert fix.name == "cpython-compat"
+    later = classify("src/x.cpp:3:1: error: expected ';' before '}' token\n", step="build")
+    assert later.cls == "compile-error"
+    kept = keep_class_after_compat(later, pyodbc)
+    assert (kept.cls, kept.not_fixable, kept.fix) == (pyodbc.cls, True, pyodbc.fix)
+    assert kept.evidence == later.evidence
+    assert next_fix(kept, fix.settings, install_system_packages=False, manager=None) is None
+    # A specific new class stays (the headers got further), and so does a first failure.
+    missing = classify("x.c:1:10: fatal error: snappy-c.h: No such file or directory", step="build")
+    assert keep_class_after_compat(missing, pyodbc) == missing
+    assert keep_class_after_compat(later, None) == later
+
+
+def test_a_pyproject_uv_rejects_is_built_with_pypa_build() -> None:
+    orjson = classify((LOGS / "wheelmirror-orjson-3.6.7.log").read_text(), step="build")
+    fix = next_fix(orjson, BuildSettings(), install_system_packages=False, manager=None)
+    assert fix is not None
+    assert fix.settings.backend == "build"
+    assert next_fix(orjson, fix.settings, install_system_packages=False, manager=None) is None

@@ -80,6 +80,14 @@ def test_defaults_and_targets() -> None:
             'name = "x"\nversions = ["1"]\n[build.system-packages]\nwin = []\n',
             "build.system-packages.win: unknown key",
         ),
+        (
+            'name = "x"\nversions = ["1"]\n[build]\ncpython-compat = 1\n',
+            "build.cpython-compat: expected true or false",
+        ),
+        (
+            'name = "x"\nversions = ["1"]\n[build]\nbackend = "pip"\n',
+            "build.backend: expected \"uv\" or \"build\", got 'pip'",
+        ),
         ('name = "-x"\nversions = ["1"]\n', "name: missing or invalid project name"),
         ('name = "x"\nversions = [1', "not valid TOML"),
     ],
