@@ -42,29 +42,72 @@
 #endif
 
 /* PyCode_New gained qualname and exceptiontable in 3.11 (17 arguments, 15 before).
- * Calls with 15 arguments go to a wrapper (qualname = name, no exception table); calls
- * with 17 reach the real function unchanged. */
+ * Calls with 17 arguments reach the real function unchanged. Calls with 15 come from
+ * Cython < 0.29.25, always with empty bytecode: for a traceback entry, or to describe a
+ * def function's arguments to inspect. A code object with no instructions breaks the
+ * traceback module on 3.11 (no positions for the frame's last instruction), so these
+ * start from PyCode_NewEmpty, as Cython 0.29.37 does, and take the arguments' fields
+ * through code.replace(). */
 static inline PyCodeObject *wheelmirror_PyCode_New15(
     int argcount, int kwonlyargcount, int nlocals, int stacksize, int flags,
     PyObject *code, PyObject *consts, PyObject *names, PyObject *varnames,
     PyObject *freevars, PyObject *cellvars, PyObject *filename, PyObject *name,
     int firstlineno, PyObject *linetable)
 {
+    PyObject *empty_bytes, *replace, *args, *kwds, *changed;
+    PyObject *error_type, *error_value, *error_traceback;
     PyCodeObject *result;
-    PyObject *exceptiontable = PyBytes_FromStringAndSize("", 0);
-    if (exceptiontable == NULL) {
+    const char *filename_utf8, *name_utf8;
+    if (!PyBytes_Check(code) || PyBytes_GET_SIZE(code) != 0) {
+        /* Real bytecode: passed through with 3.11's two new fields. */
+        empty_bytes = PyBytes_FromStringAndSize("", 0);
+        if (empty_bytes == NULL) {
+            return NULL;
+        }
+#if PY_VERSION_HEX >= 0x030C0000
+        result = PyUnstable_Code_New(
+#else
+        result = PyCode_New(
+#endif
+            argcount, kwonlyargcount, nlocals, stacksize, flags, code, consts, names,
+            varnames, freevars, cellvars, filename, name, name, firstlineno, linetable,
+            empty_bytes);
+        Py_DECREF(empty_bytes);
+        return result;
+    }
+    filename_utf8 = PyUnicode_AsUTF8(filename);
+    name_utf8 = filename_utf8 == NULL ? NULL : PyUnicode_AsUTF8(name);
+    if (name_utf8 == NULL) {
         return NULL;
     }
-#if PY_VERSION_HEX >= 0x030C0000
-    result = PyUnstable_Code_New(
-#else
-    result = PyCode_New(
-#endif
-        argcount, kwonlyargcount, nlocals, stacksize, flags, code, consts, names,
-        varnames, freevars, cellvars, filename, name, name, firstlineno, linetable,
-        exceptiontable);
-    Py_DECREF(exceptiontable);
-    return result;
+    result = PyCode_NewEmpty(filename_utf8, name_utf8, firstlineno);
+    if (result == NULL || (argcount == 0 && kwonlyargcount == 0 && nlocals == 0 &&
+                           flags == 0 && PyTuple_GET_SIZE(varnames) == 0)) {
+        return result; /* a traceback entry: nothing to describe */
+    }
+    (void)stacksize; /* the empty code's own stack size fits its own instructions */
+    (void)linetable;
+    changed = NULL;
+    /* Called while an exception is being handled, too: keep it, as Cython does. */
+    PyErr_Fetch(&error_type, &error_value, &error_traceback);
+    replace = PyObject_GetAttrString((PyObject *)result, "replace");
+    args = PyTuple_New(0);
+    kwds = Py_BuildValue(
+        "{s:i,s:i,s:i,s:i,s:O,s:O,s:O,s:O,s:O}", "co_argcount", argcount,
+        "co_kwonlyargcount", kwonlyargcount, "co_nlocals", nlocals, "co_flags", flags,
+        "co_consts", consts, "co_names", names, "co_varnames", varnames, "co_freevars",
+        freevars, "co_cellvars", cellvars);
+    if (replace != NULL && args != NULL && kwds != NULL) {
+        changed = PyObject_Call(replace, args, kwds);
+    }
+    Py_XDECREF(replace);
+    Py_XDECREF(args);
+    Py_XDECREF(kwds);
+    Py_DECREF(result);
+    if (error_type != NULL) {
+        PyErr_Restore(error_type, error_value, error_traceback);
+    }
+    return (PyCodeObject *)changed;
 }
 #define WHEELMIRROR_ARG18(_1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12, _13, _14, \
                           _15, _16, _17, NAME, ...) NAME
