@@ -62,7 +62,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--backend",
         choices=("uv", "build"),
         default=None,
-        help="build frontend (default: uv when installed, else pypa/build)",
+        help="build frontend (default: uv when installed, else pypa/build; a recipe's "
+        "backend key wins)",
     )
     parser.add_argument(
         "--rebuild",

@@ -20,6 +20,7 @@ import yaml
 
 from devtools.cleanenv import clean_env
 from devtools.passthrough import PassthroughIndex
+from poetry_wheelmirror.mirror.build.cpython_compat import COMPAT_HEADERS
 
 pytestmark = pytest.mark.e2e
 
@@ -199,6 +200,11 @@ def test_wheel_contents(dist: Path) -> None:
     assert not [n for n in names if n.split("/")[0] not in {"poetry_wheelmirror", f"poetry_wheelmirror-{version}.dist-info"}]
     assert "poetry_wheelmirror/schema/manifest-v1.schema.json" in names
     assert "poetry_wheelmirror/plugin/plugin.py" in names
+    # Data the build engine reads at run time: the classifier table and the headers of
+    # the cpython-compat fix.
+    assert "poetry_wheelmirror/mirror/build/diagnoses.toml" in names
+    for header in COMPAT_HEADERS:
+        assert f"poetry_wheelmirror/mirror/build/compat_include/{header}" in names
     assert not [n for n in names if n.startswith("tests/")]
     assert entry_points["console_scripts"]["wheelmirror"] == "poetry_wheelmirror.cli.main:main"
     assert (

@@ -10,6 +10,9 @@ import jsonschema
 from packaging.utils import canonicalize_name
 
 from poetry_wheelmirror.mirror.build import find_interpreter
+from poetry_wheelmirror.mirror.build.cpython_compat import COMPAT_HEADERS
+from poetry_wheelmirror.mirror.build.cpython_compat import add_compat_flags
+from poetry_wheelmirror.mirror.build.cpython_compat import compat_include_dir
 from poetry_wheelmirror.mirror.build.diagnose import classify
 from poetry_wheelmirror.mirror.build.fixes import next_fix
 from poetry_wheelmirror.mirror.build.fixes import recipe_text
@@ -244,3 +247,16 @@ def test_a_pyproject_uv_rejects_is_built_with_pypa_build() -> None:
     assert fix is not None
     assert fix.settings.backend == "build"
     assert next_fix(orjson, fix.settings, install_system_packages=False, manager=None) is None
+
+
+def test_the_compat_headers_go_first_on_the_c_and_cpp_include_path() -> None:
+    env = {"CFLAGS": "-O2", "CXXFLAGS": ""}
+    folder = add_compat_flags(env)
+    assert folder == compat_include_dir()
+    for header in COMPAT_HEADERS:
+        assert (folder / header).is_file()
+    assert env["CFLAGS"].startswith(f"-I{folder} ")
+    assert env["CFLAGS"].endswith(" -O2")
+    assert env["CXXFLAGS"].startswith(f"-I{folder} ")
+    # The install location stays out of the wheel's debug info.
+    assert f"-ffile-prefix-map={folder}=/wheelmirror-compat" in env["CXXFLAGS"]
