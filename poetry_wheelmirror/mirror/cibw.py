@@ -143,6 +143,8 @@ def cibw_options(recipe: Recipe) -> dict[str, Any]:
         "before-build": list(build.before_build),
         "test-command": _import_check(recipe),
     }
+    if build.import_check_requires:
+        options["test-requires"] = list(build.import_check_requires)
     for os_name in ("linux", "macos"):
         archs = [t.arch for t in targets if t.os == os_name]
         if not archs:

@@ -20,6 +20,7 @@ and the cibuildwheel translation all read the same frozen dataclasses::
     cpython-compat = true                         # shims for C API newer CPythons removed
     backend = "build"                             # build frontend: "uv" or "build"
     import-check = "grpc"                         # module imported in a clean venv
+    import-check-requires = []                    # installed there too (not in the wheel)
     timeout-minutes = 60
 
     [build.system-packages]
@@ -153,6 +154,7 @@ _BUILD_KEYS = frozenset(
         "cpython-compat",
         "backend",
         "import-check",
+        "import-check-requires",
         "system-packages",
         "timeout-minutes",
     }
@@ -189,6 +191,10 @@ class BuildSettings:
     #: Module imported in a clean venv to accept the wheel (in addition to every
     #: extension module the wheel carries).
     import_check: str | None = None
+    #: Requirements installed next to the wheel for the import check only: packages an
+    #: extension module imports at load time without declaring them (ruamel.yaml.clib's
+    #: ``_ruamel_yaml`` imports ruamel.yaml, which depends on it, not the other way).
+    import_check_requires: tuple[str, ...] = ()
     #: System packages per OS (``linux``: apt/dnf names, ``macos``: Homebrew names).
     system_packages: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     timeout_minutes: int = 60
@@ -257,7 +263,12 @@ def _parse_build(data: object, source: str) -> BuildSettings:
     _unknown(data, _BUILD_KEYS, source, "build.")
     constraints = _str_list(data, "constraints", source, "build.")
     requires = _str_list(data, "requires", source, "build.")
-    for key, items in (("constraints", constraints), ("requires", requires)):
+    check_requires = _str_list(data, "import-check-requires", source, "build.")
+    for key, items in (
+        ("constraints", constraints),
+        ("requires", requires),
+        ("import-check-requires", check_requires),
+    ):
         for item in items:
             try:
                 Requirement(item)
@@ -307,6 +318,7 @@ def _parse_build(data: object, source: str) -> BuildSettings:
         cpython_compat=compat,
         backend=backend,
         import_check=import_check,
+        import_check_requires=check_requires,
         system_packages={
             os_name: _str_list(system, os_name, source, "build.system-packages.")
             for os_name in sorted(system)

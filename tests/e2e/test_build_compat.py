@@ -71,7 +71,10 @@ print(len(data), len(packed), c.isValidCompressed(packed))
 """
 
 
-def _build(tmp_path: Path, pin: str) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+def _build(
+    tmp_path: Path, pin: str, *, recipes: Path | None = None
+) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     report = tmp_path / "report.json"
     result = subprocess.run(
         [
@@ -83,7 +86,7 @@ def _build(tmp_path: Path, pin: str) -> tuple[subprocess.CompletedProcess[str], 
             "--mirror",
             str(tmp_path / "mirror"),
             "--recipes",
-            str(tmp_path),  # no recipe: the automatic fixes alone
+            str(recipes or tmp_path),  # by default no recipe: the automatic fixes alone
             "--write-recipe",
             str(tmp_path / "written"),
             "--report",
@@ -189,3 +192,29 @@ def test_hand_written_c_for_removed_api_builds_with_the_compat_headers(
         # Regenerated from the .pyx first; the compat headers only after that.
         assert "regenerate the shipped C from .pyx" in attempts[0]
         assert "regenerate-cython = true" in str(outcome["recipe"])
+
+
+@pytest.mark.slow
+def test_an_extension_importing_an_undeclared_package_needs_it_for_the_check(
+    tmp_path: Path,
+) -> None:
+    # ruamel.yaml.clib 0.2.6: Cython 0.29.23 output without .pyx, and its _ruamel_yaml
+    # imports ruamel.yaml at load time (ruamel.yaml depends on the clib, not the reverse).
+    result, outcome = _build(tmp_path / "plain", "ruamel.yaml.clib==0.2.6")
+    assert result.returncode == 7
+    assert outcome["class"] == "import-needs-package"
+    assert "No module named 'ruamel'" in outcome["evidence"]
+    assert "import-check-requires" in outcome["fix"]
+    assert outcome["attempts"] == [f"attempt 1: old-cython-output -> retry with: {COMPAT}"]
+    recipes = tmp_path / "recipes"
+    recipes.mkdir()
+    (recipes / "ruamel-yaml-clib.toml").write_text(
+        'name = "ruamel.yaml.clib"\nversions = ["0.2.6"]\n\n'
+        '[build]\nimport-check-requires = ["ruamel.yaml<0.18"]\n'
+    )
+    result, outcome = _build(tmp_path / "recipe", "ruamel.yaml.clib==0.2.6", recipes=recipes)
+    wheel = _assert_built_with_compat(result, outcome, tmp_path / "recipe")
+    # The written recipe keeps the recipe's own setting next to the automatic fix.
+    assert 'import-check-requires = ["ruamel.yaml<0.18"]' in outcome["recipe"]
+    assert "imported _ruamel_yaml" in Path(outcome["log"]).read_text()
+    assert wheel.name.startswith("ruamel")

@@ -65,6 +65,20 @@ def test_hand_written_c_gets_the_compat_headers_only_for_api_they_can_shim() -> 
         )
 
 
+def test_a_module_missing_at_import_names_it_unless_the_stdlib_dropped_it() -> None:
+    needs = classify(
+        "wheelmirror-import-failed: _ruamel_yaml -- ModuleNotFoundError: No module named 'ruamel'",
+        step="import check",
+    )
+    assert (needs.cls, needs.what, needs.not_fixable) == ("import-needs-package", "ruamel", False)
+    assert "import-check-requires" in needs.fix
+    dropped = classify(
+        "wheelmirror-import-failed: x._y -- ModuleNotFoundError: No module named 'imp'",
+        step="import check",
+    )
+    assert (dropped.cls, dropped.not_fixable) == ("import-package-code", True)
+
+
 def test_the_table_covers_the_classes_the_builder_promises() -> None:
     classes = {r.cls for r in rules()}
     assert {

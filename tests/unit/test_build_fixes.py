@@ -86,6 +86,7 @@ def test_the_printed_recipe_is_a_valid_recipe_with_the_fixes() -> None:
         regenerate_cython=True,
         cpython_compat=True,
         backend="build",
+        import_check_requires=("ruamel.yaml<0.18",),
         system_packages={"linux": ("libpq-dev",)},
     )
     text = recipe_text("psycopg2", "2.9.3", "3.11", settings, ["x", "y"])
@@ -94,6 +95,7 @@ def test_the_printed_recipe_is_a_valid_recipe_with_the_fixes() -> None:
     assert recipe.build == settings
     assert "cpython-compat = true" in text
     assert 'backend = "build"' in text
+    assert 'import-check-requires = ["ruamel.yaml<0.18"]' in text
     jsonschema.validate(parse_toml(text, "printed"), SCHEMA)
     # Settings left at their defaults are not written.
     plain = recipe_text("x", "1", "3.11", BuildSettings(constraints=("Cython<3",)), ["x"])

@@ -107,6 +107,13 @@ def test_a_plain_recipe_gets_plain_options() -> None:
     assert "before-all" not in options["linux"]
     assert options["linux"]["repair-wheel-command"] == "auditwheel repair -w {dest_dir} {wheel}"
     assert options["test-command"] == 'python -c "import markupsafe"'
+    assert "test-requires" not in options
+
+
+def test_import_check_requires_become_test_requires() -> None:
+    text = PLAIN + '\n[build]\nimport-check-requires = ["ruamel.yaml<0.18"]\n'
+    options = cibw_options(parse_recipe(text))
+    assert options["test-requires"] == ["ruamel.yaml<0.18"]
 
 
 def test_dnf_names() -> None:

@@ -86,7 +86,11 @@ def test_defaults_and_targets() -> None:
         ),
         (
             'name = "x"\nversions = ["1"]\n[build]\nbackend = "pip"\n',
-            "build.backend: expected \"uv\" or \"build\", got 'pip'",
+            'build.backend: expected "uv" or "build", got \'pip\'',
+        ),
+        (
+            'name = "x"\nversions = ["1"]\n[build]\nimport-check-requires = ["a b"]\n',
+            "build.import-check-requires: invalid requirement 'a b'",
         ),
         ('name = "-x"\nversions = ["1"]\n', "name: missing or invalid project name"),
         ('name = "x"\nversions = [1', "not valid TOML"),

@@ -141,6 +141,7 @@ class Attempt:
             repaired.wheel,
             name=self.name,
             recipe_module=self.settings.import_check,
+            requires=self.settings.import_check_requires,
             interpreter=self.interp.executable,
             uv=self.uv,
             log=self.log,

@@ -186,6 +186,8 @@ def recipe_text(
         lines.append(f'backend = "{settings.backend}"')
     if settings.import_check:
         lines.append(f'import-check = "{settings.import_check}"')
+    if settings.import_check_requires:
+        lines.append(f"import-check-requires = {_toml_list(settings.import_check_requires)}")
     if settings.timeout_minutes != BuildSettings().timeout_minutes:
         lines.append(f"timeout-minutes = {settings.timeout_minutes}")
     if settings.env:

@@ -3,7 +3,8 @@ every compiled extension module it carries, from an empty folder with ``-I``.
 
 Importing only the top-level package proves little: many packages fall back to pure
 Python silently when their extension is broken. A wheel without extension modules gets
-its top-level package imported instead; a recipe's ``import-check`` module is added.
+its top-level package imported instead; a recipe's ``import-check`` module is added, and
+its ``import-check-requires`` are installed next to the wheel.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ def import_check(
     *,
     name: str,
     recipe_module: str | None,
+    requires: Sequence[str] = (),
     interpreter: Path,
     uv: str | None,
     log: StepLog,
@@ -76,10 +78,10 @@ def import_check(
         log.run(
             "venv", [uv, "venv", "--python", str(interpreter), str(venv)], env=check_env, cwd=work
         )
-        install = [uv, "pip", "install", "--python", str(python), str(wheel)]
+        install = [uv, "pip", "install", "--python", str(python), str(wheel), *requires]
     else:
         log.run("venv", [str(interpreter), "-m", "venv", str(venv)], env=check_env, cwd=work)
-        install = [str(python), "-m", "pip", "install", str(wheel)]
+        install = [str(python), "-m", "pip", "install", str(wheel), *requires]
     log.run("import check install", install, env=check_env, cwd=work)
     empty = work / "import-check"
     empty.mkdir(exist_ok=True)
