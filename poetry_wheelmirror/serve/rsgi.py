@@ -2,9 +2,9 @@
 
 RSGI hands a whole response to the server in one call (``response_bytes(status,
 headers, body)``) instead of ASGI's two ``send`` messages, each a dict that granian
-converts; for a cached page that is most of the per-request cost left in Python
-(measured in docs/benchmarks.md). The answers are the ones the ASGI app gives: both
-adapters call RoutingIndex.respond.
+converts; for a cached page that conversion was a large part of the per-request cost
+left in Python (bench/router_cpu.py compares with granian's floor). The answers are the
+ones the ASGI app gives: both adapters call RoutingIndex.respond.
 
 One difference in what the two interfaces pass on: granian gives RSGI header values
 only when they are visible ASCII, so a header with other bytes counts as absent

@@ -51,8 +51,8 @@ async def _serve_granian(
         logging.getLogger("granian").setLevel(logging.ERROR)
     from poetry_wheelmirror.serve.rsgi import RSGIApp
 
-    # RSGI: one call per whole answer instead of ASGI's two converted messages (about a
-    # fifth less CPU per cached small page, docs/benchmarks.md). No websockets here.
+    # RSGI: one call per whole answer instead of ASGI's two messages, each a dict granian
+    # converts (less CPU per cached page: bench/router_cpu.py). No websockets here.
     server = Server(
         RSGIApp(app),
         address=host,
@@ -140,8 +140,8 @@ def serve(app: RoutingIndex, host: str, port: int, ready: Callable[[int], None])
 
 def _run(main: Coroutine[Any, Any, None]) -> None:
     """Run *main* on uvloop when it is installed (the server extra brings it on Linux and
-    macOS): the event loop's own work per request is about a fifth of the routing
-    index's CPU time on a small cached page under asyncio's loop. asyncio's otherwise."""
+    macOS; the loop's own work is a visible part of a small cached page's CPU time),
+    on asyncio's default loop otherwise."""
     try:
         import uvloop
     except ImportError:
