@@ -13,8 +13,8 @@ Three servers answer the same bytes (each page's JSON, identity and gzip):
   can do less per request, so it is the ceiling for any routing index built on granian.
 
 req/s depends on how much of the two shared cores a server gets; CPU microseconds per
-request (user + system time of the server's processes during the wrk run, over the
-requests wrk completed) is what each answer costs, and moves much less with background
+request (user + system time of the server's processes during the wrk run, over wrk's
+req/s times the duration) is what each answer costs, and moves much less with background
 load. wrk settings and the answer sampling are bench_router's.
 """
 
