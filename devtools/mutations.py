@@ -171,8 +171,8 @@ MUTATIONS: tuple[Mutation, ...] = (
         "router-upstream-redirect",
         "the routing index sends a project it does not carry to the upstream page",
         _ROUTER,
-        "            return await self._redirect(send, strip_userinfo(self.upstream.page_url(name)))\n",
-        "            return await self._plain(send, 404, b\"not on this mirror\\n\")\n",
+        "            return _redirect(strip_userinfo(self.upstream.page_url(name)))\n",
+        "            return _plain(404, b\"not on this mirror\\n\")\n",
         ("tests/unit/test_router.py::test_unsupported_package_redirects_to_upstream",),
     ),
     Mutation(

@@ -1,7 +1,8 @@
 """Ready responses of the routing index (pure): every variant of a page rendered once.
 
-A page is kept as ready response bytes and headers per (format, gzip), so a request for
-a cached page costs a table lookup and one ``send``.
+A page is kept as ready answers per (format, gzip): status, headers (as bytes for ASGI
+and as text for granian's RSGI, both built once) and body, so a request for a cached page
+costs a table lookup and one hand-over to the server.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from poetry_wheelmirror.serve.negotiate import Format
 
 __all__ = [
     "FORMATS",
+    "Answer",
     "Failure",
+    "FileAnswer",
     "Headers",
     "Page",
     "Variant",
@@ -28,6 +31,7 @@ __all__ = [
 ]
 
 Headers = list[tuple[bytes, bytes]]
+TextHeaders = list[tuple[str, str]]
 
 FORMATS: Final[tuple[Format, ...]] = ("json", "html-v1", "html")
 _PAGE_CACHE_CONTROL: Final = b"max-age=60"
@@ -45,12 +49,45 @@ class Failure:
     headers: Headers
 
 
+class Answer:
+    """A whole response. ``text_headers`` is the same list decoded (latin-1, as HTTP
+    header bytes are), the form granian's RSGI ``response_bytes`` takes."""
+
+    __slots__ = ("body", "headers", "status", "text_headers")
+
+    def __init__(self, status: int, headers: Headers, body: bytes) -> None:
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.text_headers: TextHeaders = [
+            (k.decode("latin-1"), v.decode("latin-1")) for k, v in headers
+        ]
+
+
+class FileAnswer(Answer):
+    """A 200 whose body is streamed from *path* (*size* bytes, as stat saw it)."""
+
+    __slots__ = ("path", "size")
+
+    def __init__(self, headers: Headers, path: Path, size: int) -> None:
+        super().__init__(200, headers, b"")
+        self.path = path
+        self.size = size
+
+
 @dataclass
 class Variant:
     body: bytes
     etag: bytes
     headers: Headers
     not_modified: Headers
+
+    def __post_init__(self) -> None:
+        # Built once per page, so a request only picks one of these.
+        self.etag_text = self.etag.decode("latin-1")
+        self.ok = Answer(200, self.headers, self.body)
+        self.ok_head = Answer(200, self.headers, b"")
+        self.unchanged = Answer(304, self.not_modified, b"")
 
 
 @dataclass
@@ -104,8 +141,8 @@ def render_page(html: bytes, json_body: bytes, extra: Headers, now: float) -> Pa
     return Page(variants=variants, fetched_at=now)
 
 
-def wants_gzip(header: bytes) -> bool:
-    for part in header.decode("latin-1").split(","):
+def wants_gzip(header: str) -> bool:
+    for part in header.split(","):
         coding, _, params = part.partition(";")
         if coding.strip().lower() not in ("gzip", "x-gzip", "*"):
             continue

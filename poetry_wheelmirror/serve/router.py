@@ -1,4 +1,5 @@
-"""The routing index: a raw ASGI app (no framework, so the hot path is a few dict lookups).
+"""The routing index: a raw ASGI app (no framework, so the hot path is a few dict lookups);
+serve/rsgi.py puts the same core (``respond``) under granian's RSGI interface.
 
 ``/simple/<name>/`` for a package the mirror carries lists the mirror's wheels and the
 upstream's own files, merged; any other name answers 301 to the upstream's page, so
@@ -7,11 +8,12 @@ serves the mirror directory's static pages (or renders them from the manifest).
 
 Every page is rendered once per (page, format) into ready response bytes and headers
 (serve/responses.py); a request for a cached page costs a negotiation-table lookup and
-one ``send``. Upstream pages older than the TTL are refreshed in the background while
-the old page is served (stale-while-revalidate), so one slow upstream never stalls a
-client that has a page. Fetching, parsing, rendering and mirror reloads run in worker
-threads, never on the event loop; a page that cannot be built backs off (the last good
-page is served flagged stale) instead of being retried on every request.
+hands a ready answer to the server. Upstream pages older than the TTL are refreshed in
+the background while the old page is served (stale-while-revalidate), so one slow
+upstream never stalls a client that has a page. Fetching, parsing, rendering and mirror
+reloads run in worker threads, never on the event loop; a page that cannot be built
+backs off (the last good page is served flagged stale) instead of being retried on
+every request.
 
 One module (over the usual ~450 lines) on purpose: the request path, the page cache and
 its refresh/back-off state machine share one lock-free event-loop discipline, which is
@@ -25,6 +27,7 @@ import contextlib
 import logging
 import os
 import time
+from collections.abc import AsyncIterator
 from collections.abc import Awaitable
 from collections.abc import Callable
 from collections.abc import MutableMapping
@@ -47,7 +50,9 @@ from poetry_wheelmirror.serve.negotiate import Format
 from poetry_wheelmirror.serve.negotiate import negotiate
 from poetry_wheelmirror.serve.negotiate import parse_etags
 from poetry_wheelmirror.serve.responses import FORMATS
+from poetry_wheelmirror.serve.responses import Answer
 from poetry_wheelmirror.serve.responses import Failure
+from poetry_wheelmirror.serve.responses import FileAnswer
 from poetry_wheelmirror.serve.responses import Headers
 from poetry_wheelmirror.serve.responses import Page
 from poetry_wheelmirror.serve.responses import content_type
@@ -64,7 +69,7 @@ from poetry_wheelmirror.urls import strip_userinfo
 if TYPE_CHECKING:
     from poetry_wheelmirror.serve.upstream import Upstream
 
-__all__ = ["UPSTREAM_HEADER", "RoutingIndex"]
+__all__ = ["UPSTREAM_HEADER", "RequestHeaders", "RoutingIndex"]
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +77,9 @@ Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
+#: What a request says about the answer it wants: (Accept, Accept-Encoding,
+#: If-None-Match), each None when absent.
+RequestHeaders = tuple[str | None, str | None, str | None]
 
 #: Says where a routed page's upstream part came from: ``ok``, ``stale`` (cached copy,
 #: upstream unreachable) or ``missing`` (the upstream has no such project).
@@ -103,8 +111,8 @@ class RoutingIndex:
         self._checked_at = time.monotonic()
         self._pages: dict[str, Page] = {}
         self._inflight: dict[str, asyncio.Future[Page]] = {}
-        self._accept_cache: dict[bytes, Format | None] = {}
-        self._encoding_cache: dict[bytes, bool] = {}
+        self._accept_cache: dict[str, Format | None] = {}
+        self._encoding_cache: dict[str, bool] = {}
         self._root_page: Page | None = None
         self._files: dict[Path, tuple[tuple[int, int], bytes, Headers]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -117,7 +125,27 @@ class RoutingIndex:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
-            await self._http(scope, send)
+            accept: str | None = None
+            encoding: str | None = None
+            inm: str | None = None
+            # The first of repeated headers counts, as in granian's RSGI headers.get().
+            for key, value in scope["headers"]:
+                if key == b"accept":
+                    if accept is None:
+                        accept = value.decode("latin-1")
+                elif key == b"accept-encoding":
+                    if encoding is None:
+                        encoding = value.decode("latin-1")
+                elif key == b"if-none-match" and inm is None:
+                    inm = value.decode("latin-1")
+            answer = await self.respond(scope["method"], scope["path"], (accept, encoding, inm))
+            await send({"type": "http.response.start", "status": answer.status,
+                        "headers": answer.headers})  # fmt: skip
+            if isinstance(answer, FileAnswer):
+                async for chunk, more in self.file_chunks(answer):
+                    await send({"type": "http.response.body", "body": chunk, "more_body": more})
+            else:
+                await send({"type": "http.response.body", "body": answer.body})
         elif kind == "lifespan":
             await self._lifespan(receive, send)
 
@@ -127,122 +155,90 @@ class RoutingIndex:
             if message["type"] == "lifespan.startup":
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
-                for task in list(self._tasks):
-                    task.cancel()
+                self.shutdown()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
-    async def _http(self, scope: Scope, send: Send) -> None:
-        method = scope["method"]
-        head = method == "HEAD"
-        if method not in ("GET", "HEAD"):
-            await self._plain(send, 405, b"method not allowed\n", [(b"allow", b"GET, HEAD")])
-            return
+    def shutdown(self) -> None:
+        """Cancel background refreshes and reloads (the server is stopping)."""
+        for task in list(self._tasks):
+            task.cancel()
+
+    # -- the interface-neutral core (ASGI above, RSGI in serve/rsgi.py) ---------------
+
+    async def respond(self, method: str, path: str, request: RequestHeaders) -> Answer:
+        """The answer to *method* *path* (path percent-decoded, as both ASGI and RSGI
+        give it) with *request*'s (Accept, Accept-Encoding, If-None-Match)."""
+        if method != "GET" and method != "HEAD":
+            return _plain(405, b"method not allowed\n", [(b"allow", b"GET, HEAD")])
         reload = self._maybe_reload()
         if reload is not None:
             await asyncio.shield(reload)  # shielded: a client hanging up must not cancel it
-        path: str = scope["path"]
-        status = await self._route(path, scope, send, head)
+        answer = await self._route(path, request, method == "HEAD")
         if self.log_requests:
-            logger.debug("%s %s %d", method, path, status)
+            logger.debug("%s %s %d", method, path, answer.status)
+        return answer
 
-    async def _route(self, path: str, scope: Scope, send: Send, head: bool) -> int:
+    async def _route(self, path: str, request: RequestHeaders, head: bool) -> Answer:
         parts = path.split("/")
         # parts[0] is "" (the path starts with "/").
         if len(parts) >= 2 and parts[1] == "simple":
             if len(parts) == 2:
-                return await self._redirect(send, "/simple/")
+                return _redirect("/simple/")
             if len(parts) == 3 and parts[2] == "":
-                return await self._root(scope, send, head)
+                return await self._root(request, head)
             raw = parts[2]
             if len(parts) == 3 or (len(parts) == 4 and parts[3] == ""):
-                return await self._project(raw, len(parts) == 4, scope, send, head)
-            return await self._plain(send, 404, b"not found\n")
+                return await self._project(raw, len(parts) == 4, request, head)
+            return _plain(404, b"not found\n")
         if path == "/manifest.json":
-            return await self._file(self.mirror_dir / "manifest.json", scope, send, head)
+            return await self._file(self.mirror_dir / "manifest.json", request, head)
         if len(parts) >= 3 and parts[1] in _STATIC_PREFIXES:
             for segment in parts[2:]:
                 if filename_problem(segment):
-                    return await self._plain(send, 404, b"not found\n")
+                    return _plain(404, b"not found\n")
             target = self.mirror_dir.joinpath(*parts[1:])
-            return await self._file(target, scope, send, head)
+            return await self._file(target, request, head)
         if path == "/":
             body = b'<!DOCTYPE html>\n<a href="simple/">simple/</a>\n'
-            return await self._plain(send, 200, body, content_type=b"text/html; charset=utf-8")
-        return await self._plain(send, 404, b"not found\n")
+            return _plain(200, body, content_type=b"text/html; charset=utf-8")
+        return _plain(404, b"not found\n")
 
     # -- helpers ----------------------------------------------------------------------
 
-    async def _plain(
-        self,
-        send: Send,
-        status: int,
-        body: bytes,
-        extra: Headers | None = None,
-        *,
-        content_type: bytes = b"text/plain; charset=utf-8",
-        head: bool = False,
-    ) -> int:
-        headers: Headers = [
-            (b"content-type", content_type),
-            (b"content-length", str(len(body)).encode()),
-            *(extra or []),
-        ]
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": b"" if head else body})
-        return status
-
-    async def _redirect(self, send: Send, location: str, status: int = 301) -> int:
-        return await self._plain(
-            send, status, b"", [(b"location", location.encode()), (b"vary", b"Accept")]
-        )
-
-    def _format(self, scope: Scope) -> tuple[Format | None, bool, bytes | None]:
-        """(format or None for 406, gzip wanted, If-None-Match) from the request."""
-        accept: bytes | None = None
-        inm: bytes | None = None
-        encoding = b""
-        for key, value in scope["headers"]:
-            if key == b"accept":
-                accept = value
-            elif key == b"accept-encoding":
-                encoding = value
-            elif key == b"if-none-match":
-                inm = value
+    def _format(self, request: RequestHeaders) -> tuple[Format | None, bool]:
+        """(format or None for 406, gzip wanted) from the request."""
+        accept, encoding, _ = request
+        encoding = encoding or ""
         gz = self._encoding_cache.get(encoding)
         if gz is None:
             gz = wants_gzip(encoding)
             if len(self._encoding_cache) < 512:
                 self._encoding_cache[encoding] = gz
-        key = accept or b""
+        key = accept or ""
         if key in self._accept_cache:
-            return self._accept_cache[key], gz, inm
-        fmt = negotiate(accept.decode("latin-1") if accept is not None else None)
+            return self._accept_cache[key], gz
+        fmt = negotiate(accept)
         if len(self._accept_cache) < 512:  # bounded: the header is client-controlled
             self._accept_cache[key] = fmt
-        return fmt, gz, inm
+        return fmt, gz
 
-    async def _send_page(self, page: Page, scope: Scope, send: Send, head: bool) -> int:
-        fmt, gz, inm = self._format(scope)
+    def _page_answer(self, page: Page, request: RequestHeaders, head: bool) -> Answer:
+        fmt, gz = self._format(request)
         if fmt is None:
             body = (
                 b"406 not acceptable: this index serves "
                 + ", ".join(CONTENT_TYPES[f].split(";")[0] for f in FORMATS).encode()
                 + b"\n"
             )
-            return await self._plain(send, 406, body, [(b"vary", b"Accept")], head=head)
+            return _plain(406, body, [(b"vary", b"Accept")], head=head)
         variant = page.variants.get((fmt, gz)) or page.variants[fmt, False]
+        inm = request[2]
         if inm is not None:
-            tags = parse_etags(inm.decode("latin-1"))
-            if "*" in tags or variant.etag.decode() in tags:
-                await send(
-                    {"type": "http.response.start", "status": 304, "headers": variant.not_modified}
-                )
-                await send({"type": "http.response.body", "body": b""})
-                return 304
-        await send({"type": "http.response.start", "status": 200, "headers": variant.headers})
-        await send({"type": "http.response.body", "body": b"" if head else variant.body})
-        return 200
+            tags = parse_etags(inm)
+            if "*" in tags or variant.etag_text in tags:
+                return variant.unchanged
+        return variant.ok_head if head else variant.ok
 
     def _maybe_reload(self) -> asyncio.Task[None] | None:
         """Pick up a rebuilt mirror: stat the root manifest at most once per interval,
@@ -284,10 +280,10 @@ class RoutingIndex:
 
     # -- pages ------------------------------------------------------------------------
 
-    async def _root(self, scope: Scope, send: Send, head: bool) -> int:
+    async def _root(self, request: RequestHeaders, head: bool) -> Answer:
         if self._root_page is None:
             self._root_page = await asyncio.to_thread(self._render_root)
-        return await self._send_page(self._root_page, scope, send, head)
+        return self._page_answer(self._root_page, request, head)
 
     def _render_root(self) -> Page:
         names = sorted(self._mirror.files)
@@ -301,33 +297,33 @@ class RoutingIndex:
                 json_body = read_local_file(folder / "index.json", _MAX_STATIC_PAGE)
         return render_page(html_body, json_body, [], 0.0)
 
-    async def _project(self, raw: str, slash: bool, scope: Scope, send: Send, head: bool) -> int:
+    async def _project(self, raw: str, slash: bool, request: RequestHeaders, head: bool) -> Answer:
         page = self._pages.get(raw)
         if page is not None and slash:
             if self.upstream is not None and time.monotonic() - page.fetched_at > self.upstream.ttl:
                 self._refresh_later(raw, page)
-            return await self._send_page(page, scope, send, head)
+            return self._page_answer(page, request, head)
         if not valid_project_name(raw):
-            return await self._plain(send, 404, b"not a valid project name\n")
+            return _plain(404, b"not a valid project name\n")
         name = canonicalize_name(raw)
         if name != raw or not slash:
-            return await self._redirect(send, f"/simple/{name}/")
+            return _redirect(f"/simple/{name}/")
         if name not in self._mirror.files:
             if self.upstream is None:
-                return await self._plain(send, 404, b"not on this mirror\n")
+                return _plain(404, b"not on this mirror\n")
             # Never hand the upstream's credentials (user:token@) to every client.
-            return await self._redirect(send, strip_userinfo(self.upstream.page_url(name)))
+            return _redirect(strip_userinfo(self.upstream.page_url(name)))
         failure = self._failures.get(name)
         if failure is not None and time.monotonic() < failure.until:
             # Backing off: answer as the last attempt did, without fetching again.
-            return await self._plain(send, failure.status, failure.body, failure.headers)
+            return _plain(failure.status, failure.body, failure.headers)
         try:
             page = await self._build(name)
         except Exception as e:
             failure = self._record_failure(name, e)
-            return await self._plain(send, failure.status, failure.body, failure.headers)
+            return _plain(failure.status, failure.body, failure.headers)
         self._recovered(name)
-        return await self._send_page(page, scope, send, head)
+        return self._page_answer(page, request, head)
 
     def _record_failure(self, name: str, error: BaseException) -> Failure:
         """Remember that *name*'s page could not be built: back off (doubling up to the
@@ -475,13 +471,13 @@ class RoutingIndex:
 
     # -- static files -----------------------------------------------------------------
 
-    async def _file(self, path: Path, scope: Scope, send: Send, head: bool) -> int:
+    async def _file(self, path: Path, request: RequestHeaders, head: bool) -> Answer:
         try:
             st = os.stat(path)
         except OSError:
-            return await self._plain(send, 404, b"not found\n")
+            return _plain(404, b"not found\n")
         if not os.path.isfile(path):
-            return await self._plain(send, 404, b"not found\n")
+            return _plain(404, b"not found\n")
         stamp = (st.st_mtime_ns, st.st_size)
         etag = f'"{st.st_mtime_ns:x}-{st.st_size:x}"'.encode()
         headers: Headers = [
@@ -489,34 +485,52 @@ class RoutingIndex:
             (b"content-length", str(st.st_size).encode()),
             (b"etag", etag),
         ]
-        for key, value in scope["headers"]:
-            if key == b"if-none-match" and etag.decode() in parse_etags(value.decode("latin-1")):
-                await send({"type": "http.response.start", "status": 304, "headers": headers[2:]})
-                await send({"type": "http.response.body", "body": b""})
-                return 304
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        inm = request[2]
+        if inm is not None and etag.decode() in parse_etags(inm):
+            return Answer(304, headers[2:], b"")
         if head:
-            await send({"type": "http.response.body", "body": b""})
-            return 200
-        if st.st_size <= _SMALL_FILE:
-            cached = self._files.get(path)
-            if cached is None or cached[0] != stamp:
-                data = await asyncio.to_thread(path.read_bytes)
-                if len(self._files) < 256:
-                    self._files[path] = (stamp, data, headers)
-            else:
-                data = cached[1]
-            await send({"type": "http.response.body", "body": data})
-            return 200
-        with path.open("rb") as f:
-            remaining = st.st_size
+            return Answer(200, headers, b"")
+        if st.st_size > _SMALL_FILE:
+            return FileAnswer(headers, path, st.st_size)
+        cached = self._files.get(path)
+        if cached is None or cached[0] != stamp:
+            data = await asyncio.to_thread(path.read_bytes)
+            if len(self._files) < 256:
+                self._files[path] = (stamp, data, headers)
+        else:
+            data = cached[1]
+        return Answer(200, headers, data)
+
+    async def file_chunks(self, answer: FileAnswer) -> AsyncIterator[tuple[bytes, bool]]:
+        """(chunk, more to come) of a large file, read in worker threads; when the file
+        shrank since stat, a last empty chunk ends the body (short, as it is)."""
+        with answer.path.open("rb") as f:
+            remaining = answer.size
             while remaining > 0:
                 chunk = await asyncio.to_thread(f.read, min(_CHUNK, remaining))
                 if not chunk:
                     break
                 remaining -= len(chunk)
-                more = remaining > 0
-                await send({"type": "http.response.body", "body": chunk, "more_body": more})
+                yield chunk, remaining > 0
             if remaining > 0:
-                await send({"type": "http.response.body", "body": b""})
-        return 200
+                yield b"", False
+
+
+def _plain(
+    status: int,
+    body: bytes,
+    extra: Headers | None = None,
+    *,
+    content_type: bytes = b"text/plain; charset=utf-8",
+    head: bool = False,
+) -> Answer:
+    headers: Headers = [
+        (b"content-type", content_type),
+        (b"content-length", str(len(body)).encode()),
+        *(extra or []),
+    ]
+    return Answer(status, headers, b"" if head else body)
+
+
+def _redirect(location: str, status: int = 301) -> Answer:
+    return _plain(status, b"", [(b"location", location.encode()), (b"vary", b"Accept")])

@@ -1,8 +1,10 @@
 """Running the routing index: granian (a Rust HTTP server) embedded in this process.
 
+granian runs the app through its RSGI interface (serve/rsgi.py; the ASGI app in
+serve/router.py gives the same answers and is what uvicorn, the fallback, runs).
 Embedded mode runs the app on our own event loop, so SIGINT/SIGTERM are ours to handle
 (stop accepting, finish, return) and ``--port 0`` can be resolved before the URL is
-printed. uvicorn is the fallback when granian is not installed.
+printed.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import logging
 import signal
 import socket
 from collections.abc import Callable
+from collections.abc import Coroutine
 from typing import TYPE_CHECKING
 from typing import Any
 
@@ -46,7 +49,18 @@ async def _serve_granian(
     if not logger.isEnabledFor(logging.DEBUG):
         granian_log.setLevel(logging.ERROR)
         logging.getLogger("granian").setLevel(logging.ERROR)
-    server = Server(app, address=host, port=port, interface=Interfaces.ASGI, log_enabled=False)
+    from poetry_wheelmirror.serve.rsgi import RSGIApp
+
+    # RSGI: one call per whole answer instead of ASGI's two messages, each a dict granian
+    # converts (less CPU per cached page: bench/router_cpu.py). No websockets here.
+    server = Server(
+        RSGIApp(app),
+        address=host,
+        port=port,
+        interface=Interfaces.RSGI,
+        websockets=False,
+        log_enabled=False,
+    )
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, server.stop)
@@ -121,4 +135,16 @@ def serve(app: RoutingIndex, host: str, port: int, ready: Callable[[int], None])
             msg = "no server installed: pip install 'poetry-wheelmirror[server]'"
             raise ConfigError(msg) from None
         runner = _serve_uvicorn
-    asyncio.run(runner(app, host, port, lambda: ready(port)))
+    _run(runner(app, host, port, lambda: ready(port)))
+
+
+def _run(main: Coroutine[Any, Any, None]) -> None:
+    """Run *main* on uvloop when it is installed (the server extra brings it on Linux and
+    macOS; the loop's own work is a visible part of a small cached page's CPU time),
+    on asyncio's default loop otherwise."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main)
+        return
+    uvloop.run(main)
