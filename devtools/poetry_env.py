@@ -124,7 +124,8 @@ def _install_poetry(version: str, target: Path) -> None:
 
     uv makes the venv (with pip in it, as ``python -m venv`` would) and installs Poetry
     from PyPI: the same packages pip would install, in seconds instead of the half
-    minute pip takes per venv (a fresh checkout makes six of them)."""
+    minute pip takes per venv (a fresh checkout makes six of them). Byte-compiled at
+    install, as pip does: otherwise the first Poetry runs compile every module."""
     marker = target / ".complete"
     if marker.exists():
         return
@@ -135,7 +136,10 @@ def _install_poetry(version: str, target: Path) -> None:
     env = clean_env()
     _check([UV, "venv", "-q", "--seed", "--python", sys.executable, str(target)], env=env)
     python = target / "bin" / "python"
-    _check([UV, "pip", "install", "-q", "--python", str(python), f"poetry=={version}"], env=env)
+    _check(
+        [UV, "pip", "install", "-q", "--compile-bytecode", "--python", str(python), f"poetry=={version}"],
+        env=env,
+    )
     marker.write_text(version)
 
 
