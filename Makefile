@@ -16,9 +16,10 @@ $(STAMP): pyproject.toml Makefile
 demo: $(STAMP)
 	$(BIN)/python -m demo.run
 
-## test: lint, type-check and run the default test suite (unit + end-to-end, no slow tests)
+## test: lint, type-check and run the default test suite (unit + end-to-end, no slow tests);
+## --durations=25 lists the slowest tests, so a CI log shows where the time goes
 test: $(STAMP) lint
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest -m "not slow" --durations=25
 
 ## test-fast: unit tests only
 test-fast: $(STAMP)

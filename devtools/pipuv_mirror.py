@@ -1,8 +1,8 @@
-"""A real one-package mirror for the pip/uv/serve tests, plus helpers to run real pip
-and uv: ``wheelmirror build markupsafe==2.0.1`` (PyPI has no cp311 wheel for it; the
-sdist builds and repairs in about 3 s), whose static index also lists PyPI's own files.
-``write_mirror`` writes a one-wheel mirror from any wheel with manifest.py's renderers,
-for the in-process router tests and the benchmark."""
+"""Helpers for the pip/uv/serve tests: serve a mirror with ``wheelmirror serve``, run
+real pip and uv (their mirror is the e2e session's ``wheelmirror build markupsafe==2.0.1``,
+tests/e2e/conftest.py: PyPI has no cp311 wheel for it). ``write_mirror`` writes a
+one-wheel mirror from any wheel with manifest.py's renderers, for the in-process router
+tests and the benchmark."""
 
 from __future__ import annotations
 
@@ -28,7 +28,6 @@ from poetry_wheelmirror.manifest import VersionEntry
 from poetry_wheelmirror.manifest import WheelFile
 from poetry_wheelmirror.manifest import dump_document
 from poetry_wheelmirror.manifest import package_document_json
-from poetry_wheelmirror.manifest import parse_package_document
 from poetry_wheelmirror.manifest import root_manifest_json
 from poetry_wheelmirror.simple_index import IndexFile
 from poetry_wheelmirror.simple_index import ProjectPage
@@ -44,7 +43,6 @@ __all__ = [
     "MS_TAG",
     "ServedMirror",
     "installed_tags",
-    "make_mirror",
     "pip_env",
     "serve_mirror",
     "venv_python",
@@ -136,32 +134,6 @@ def write_mirror(
         },
     )
     (root / "manifest.json").write_bytes(dump_document(root_manifest_json(rm)))
-    return wheel
-
-
-def make_mirror(root: Path, home: Path) -> WheelFile:
-    """Build MarkupSafe 2.0.1 for this interpreter into a mirror at *root* with
-    ``wheelmirror build``; returns its wheel entry."""
-    env = pip_env(home, WHEELMIRROR_CACHE_DIR=str(home / "wm-cache"))
-    result = subprocess.run(
-        [
-            PYTHON,
-            "-m",
-            "poetry_wheelmirror.cli.main",
-            "build",
-            "markupsafe==2.0.1",
-            "--mirror",
-            str(root),
-        ],
-        env=env,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stderr
-    doc = parse_package_document((root / "packages" / "markupsafe.json").read_bytes())
-    (wheel,) = doc.versions["2.0.1"].wheels
     return wheel
 
 

@@ -1,16 +1,22 @@
 """The `wheelmirror` command fed bad input, as a user types it: one line, no traceback,
 the documented exit status (errors.EXIT_CODES), and no file changed.
 
-Every case runs the installed console script in a folder holding a mirror, a file, a
-project with a pyproject.toml, a virtual environment's pip.conf and a HOME; the whole
-folder is snapshotted (path, bytes, mode) before and after each case. The network
-cases use loopback servers started here: a closed port, a TLS server with a self-signed
-certificate, a server that accepts and never answers, and a name that cannot resolve.
+Every case runs in a folder holding a mirror, a file, a project with a pyproject.toml, a
+virtual environment's pip.conf and a HOME; the whole folder is snapshotted (path, bytes,
+mode) before and after each case. Each case runs in-process through ``cli.main.main``
+(what the console script calls) with the same environment and folder; the installed
+console script itself runs the cases in SCRIPT_CASES and the network cases, so the
+entry point, interpreter start-up and real process exit status are checked too (a
+process per case costs about a second each on a busy machine; there are 60 of them).
+The network cases use loopback servers started here: a closed port, a TLS server with a
+self-signed certificate, a server that accepts and never answers, and a name that
+cannot resolve.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import socket
 import ssl
 import subprocess
@@ -23,6 +29,7 @@ import pytest
 from devtools.cleanenv import clean_env
 from devtools.cli import run_wheelmirror
 from devtools.poetry_standins import write_mirror
+from poetry_wheelmirror.cli.main import main
 from poetry_wheelmirror.errors import EXIT_CODES
 
 pytestmark = pytest.mark.e2e
@@ -155,18 +162,45 @@ def snapshot(folder: Path) -> dict[str, tuple[str, int]]:
 def check_one_line_failure(
     work: Path, args: list[str], code: int, fragment: str, timeout: float = 60
 ) -> None:
+    """Run the installed console script and check its one-line failure."""
     before = snapshot(work)
     result = run_wheelmirror(*args, env=env_for(work), cwd=work, timeout=timeout)
-    shown = f"wheelmirror {' '.join(args)}\nstdout: {result.stdout!r}\nstderr: {result.stderr!r}"
-    assert "Traceback" not in result.stderr + result.stdout, shown
-    assert "internal error" not in result.stderr, shown
-    assert result.returncode == code, shown
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    check_output(args, result.returncode, result.stdout, result.stderr, code, fragment)
+    assert snapshot(work) == before, args
+
+
+def check_output(
+    args: list[str], returncode: int, stdout: str, stderr: str, code: int, fragment: str
+) -> None:
+    shown = f"wheelmirror {' '.join(args)}\nstdout: {stdout!r}\nstderr: {stderr!r}"
+    assert "Traceback" not in stderr + stdout, shown
+    assert "internal error" not in stderr, shown
+    assert returncode == code, shown
+    lines = [line for line in stderr.splitlines() if line.strip()]
     assert len(lines) == 1, shown
     assert fragment in lines[0], shown
     assert lines[0].startswith("wheelmirror"), shown
-    assert result.stdout == "", shown
-    assert snapshot(work) == before, shown
+    assert stdout == "", shown
+
+
+def in_process(
+    work: Path,
+    args: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+) -> tuple[int, str, str]:
+    """``main(args)`` in *work* with exactly env_for(work) as the environment."""
+    env = env_for(work)
+    for name in list(os.environ):
+        if name not in env:
+            monkeypatch.delenv(name)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(work)
+    capfd.readouterr()
+    returncode = main(args)
+    out, err = capfd.readouterr()
+    return returncode, out, err
 
 
 def test_every_exit_status_used_here_is_documented() -> None:
@@ -178,7 +212,50 @@ def test_every_exit_status_used_here_is_documented() -> None:
 @pytest.mark.parametrize(
     ("args", "code", "fragment"), CASES, ids=[" ".join(a) or "(none)" for a, _, _ in CASES]
 )
-def test_bad_input(work: Path, args: list[str], code: int, fragment: str) -> None:
+def test_bad_input(
+    work: Path,
+    args: list[str],
+    code: int,
+    fragment: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    before = snapshot(work)
+    returncode, out, err = in_process(work, args, monkeypatch, capfd)
+    check_output(args, returncode, out, err, code, fragment)
+    assert snapshot(work) == before, args
+
+
+#: Through the console script: a usage error, a checked folder, a bad URL, the empty
+#: command line and the three other statuses (a file, a missing version, no tag).
+SCRIPT_CASES = [
+    case
+    for case in CASES
+    if case[0]
+    in (
+        ["build", "--mirror", "afile", "six==1.16.0"],
+        ["serve", "--port", "99999", "mirror"],
+        ["pip-config", "--mirror", "not a url"],
+        [],
+        ["select", "--mirror", "badmirror", PIN],
+        ["select", *M, "markupsafe==9.9"],
+        ["select", *M, "--platform", "macos-arm64", PIN],
+    )
+]
+
+
+def test_script_cases_are_cases() -> None:
+    assert len(SCRIPT_CASES) == 7
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "fragment"),
+    SCRIPT_CASES,
+    ids=[" ".join(a) or "(none)" for a, _, _ in SCRIPT_CASES],
+)
+def test_bad_input_through_the_console_script(
+    work: Path, args: list[str], code: int, fragment: str
+) -> None:
     check_one_line_failure(work, args, code, fragment)
 
 

@@ -13,7 +13,6 @@ import pytest
 
 from devtools.cleanenv import clean_env
 from devtools.poetry_env import REPO
-from devtools.poetry_env import build_plugin_wheel
 
 pytestmark = pytest.mark.e2e
 
@@ -21,8 +20,9 @@ UV = Path(sys.executable).parent / "uv"
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_plugin_wheel(tmp_path_factory.mktemp("wheel"))
+def wheel(plugin_wheel: Path) -> Path:
+    """The session's wheel of this checkout (tests/e2e/conftest.py)."""
+    return plugin_wheel
 
 
 def test_the_wheel_carries_every_recipe(wheel: Path) -> None:

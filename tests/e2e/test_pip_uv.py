@@ -2,7 +2,8 @@
 ``wheelmirror pip-config`` / ``uv-config`` / ``hashes`` generate, through the static index
 (``wheelmirror serve DIR``) and the routing index (``--upstream`` = the loopback PyPI
 pass-through). The mirrored package must arrive as the mirror's wheel (its installed WHEEL
-tags), every other package unchanged from upstream."""
+tags), every other package unchanged from upstream. The mirror is the session's real
+MarkupSafe 2.0.1 build (tests/e2e/conftest.py)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,6 @@ from devtools.pipuv_mirror import MS_TAG
 from devtools.pipuv_mirror import REPO
 from devtools.pipuv_mirror import ServedMirror
 from devtools.pipuv_mirror import installed_tags
-from devtools.pipuv_mirror import make_mirror
 from devtools.pipuv_mirror import pip_env
 from devtools.pipuv_mirror import serve_mirror
 from devtools.pipuv_mirror import venv_python
@@ -66,13 +66,6 @@ def wheelmirror(*args: str, env: dict[str, str], cwd: Path | None = None) -> str
     )
     assert result.returncode == 0, result.stderr
     return result.stdout + result.stderr
-
-
-@pytest.fixture(scope="module")
-def mirror(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("pipuv")
-    make_mirror(home / "mirror", home)
-    return home / "mirror"
 
 
 @pytest.fixture(scope="module")

@@ -32,7 +32,6 @@ import tomlkit
 from devtools.passthrough import PassthroughIndex
 from devtools.passthrough import serve_passthrough
 from devtools.poetry_env import PoetryInstall
-from devtools.poetry_env import build_plugin_wheel
 from devtools.poetry_env import ensure_plain_poetry
 from devtools.poetry_env import ensure_plugin_poetry
 from devtools.poetry_env import project_env
@@ -69,11 +68,8 @@ def index(att: RealAttestation) -> Iterator[PassthroughIndex]:
 
 
 @pytest.fixture(scope="module")
-def verifying_poetry(
-    index: PassthroughIndex, tmp_path_factory: pytest.TempPathFactory
-) -> PoetryInstall:
-    wheel = build_plugin_wheel(tmp_path_factory.mktemp("plugin-wheel"))
-    poetry = ensure_plugin_poetry(POETRY, wheel, index.url, extras=("verify",))
+def verifying_poetry(index: PassthroughIndex, plugin_wheel: Path) -> PoetryInstall:
+    poetry = ensure_plugin_poetry(POETRY, plugin_wheel, index.url, extras=("verify",))
     found = subprocess.run(
         [str(poetry.python), "-c", "import sigstore, poetry_wheelmirror; print(sigstore.__version__)"],
         capture_output=True, text=True, check=False, timeout=120,

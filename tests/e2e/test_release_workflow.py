@@ -134,14 +134,15 @@ def _version() -> str:
 
 @pytest.fixture(scope="module")
 def release_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The release job's tools: a venv with .ci/release-requirements.txt from PyPI."""
-    import venv
-
+    """The release job's tools: a venv with .ci/release-requirements.txt from PyPI (uv
+    installs the same pins as the job's pip, in seconds rather than a minute)."""
     target = tmp_path_factory.mktemp("release-venv")
-    venv.EnvBuilder(with_pip=True).create(target)
+    uv = Path(sys.executable).parent / "uv"
+    made = _run(uv, "venv", "-q", "--seed", "--python", sys.executable, target)
+    assert made.returncode == 0, made.stdout + made.stderr
     python = target / "bin" / "python"
     requirements = REPO / ".ci" / "release-requirements.txt"
-    result = _run(python, "-m", "pip", "install", "-q", "-r", requirements, timeout=600)
+    result = _run(uv, "pip", "install", "-q", "--python", python, "-r", requirements, timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr
     return python
 

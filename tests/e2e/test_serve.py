@@ -1,5 +1,6 @@
 """``wheelmirror serve`` as a real process on loopback: static and routing modes, HTTP
-semantics, an upstream that goes away, and clean shutdown on SIGINT/SIGTERM."""
+semantics, an upstream that goes away, and clean shutdown on SIGINT/SIGTERM.
+The mirror is the session's real MarkupSafe 2.0.1 build (tests/e2e/conftest.py)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ from pathlib import Path
 import pytest
 
 from devtools.pipuv_mirror import fetch
-from devtools.pipuv_mirror import make_mirror
 from devtools.pipuv_mirror import serve_mirror
 
 pytestmark = pytest.mark.e2e
@@ -24,13 +24,6 @@ JSON = {"Accept": "application/vnd.pypi.simple.v1+json"}
 UPSTREAM_PAGE = b"""<!DOCTYPE html><html><body>
 <a href="https://files.pythonhosted.org/packages/bf/10/ff66fea6d1788c458663a84d88787bae15d45daa16f6b3ef33322a51fc7e/MarkupSafe-2.0.1.tar.gz#sha256=594c67807fb16238b30c44bdf74f36c02cdf22d1c8cda91ef8a0ed8dabf5620a" data-requires-python="&gt;=3.6">MarkupSafe-2.0.1.tar.gz</a>
 </body></html>"""
-
-
-@pytest.fixture(scope="module")
-def mirror(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("serve")
-    make_mirror(home / "mirror", home)
-    return home / "mirror"
 
 
 @pytest.fixture(scope="module")

@@ -67,6 +67,9 @@ def run(cmd: list[str], env: dict[str, str], cwd: Path) -> str:
     return result.stdout + result.stderr
 
 
+# Only the Poetry step depends on Poetry's version; Poetry 2.0.1's install through the
+# plugin is test_poetry_plugin.py's test_install_uses_mirror_wheel_and_keeps_lock.
+@pytest.mark.newest_poetry_by_default
 def test_fresh_machine_walkthrough(
     poetries: Poetries,
     plugin_wheel: Path,
