@@ -1,11 +1,12 @@
 """The build corpus (bench/build_corpus.toml) with the shipped recipes and automatic fixes.
 
-Measured (docs/benchmarks.md): 36 of 47 built and import-checked. The 11 others are not
-fixable by building (their code does not compile or run on CPython 3.11) or are Rust
-releases whose crates this machine cannot fetch. This test holds that line: at least
-75% built, and every failure is classified, with a fix, and is one of those kinds, so a
-failure the builder could have avoided turns it red. Takes 30-60 minutes on 2 shared
-cores and installs -dev packages with the machine's package manager.
+Measured (docs/benchmarks.md): 41 of 47 built and import-checked. The 6 others are not
+fixable by building (their code does not compile or run on CPython 3.11), Rust
+releases whose crates this machine cannot fetch, or an extension whose import needs a
+package the wheel does not declare. This test holds that line: at least 85% built,
+and every failure is classified, with a fix, and is one of those kinds, so a failure
+the builder could have avoided turns it red. Takes 30-60 minutes on 2 shared cores and
+installs -dev packages with the machine's package manager.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def test_corpus_builds_all_that_can_be_built(tmp_path: Path) -> None:
     outcomes = json.loads((tmp_path / "wheelmirror.json").read_text())["outcomes"]
     assert {o["pin"] for o in outcomes} == {r.pin for r in releases}
     built = [o for o in outcomes if o["outcome"] == "built"]
-    assert len(built) >= 0.75 * len(releases), [o["pin"] for o in outcomes if o not in built]
+    assert len(built) >= 0.85 * len(releases), [o["pin"] for o in outcomes if o not in built]
     for o in outcomes:
         if o["outcome"] == "failed":
             assert o["class"], o
