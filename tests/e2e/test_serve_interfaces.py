@@ -11,12 +11,12 @@ from __future__ import annotations
 import asyncio
 import http.client
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from devtools.pipuv_mirror import make_mirror
 from devtools.pipuv_mirror import serve_mirror
 from poetry_wheelmirror.serve.router import RoutingIndex
 
@@ -32,12 +32,13 @@ SERVER_HEADERS = {"server", "date"}
 
 
 @pytest.fixture(scope="module")
-def mirror(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("interfaces")
-    make_mirror(home / "mirror", home)
+def big_mirror(mirror: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the session's mirror (conftest.py) with one more, large file."""
+    copy = tmp_path_factory.mktemp("interfaces") / "mirror"
+    shutil.copytree(mirror, copy)
     # Over the 1 MiB in-memory limit: streamed in chunks by both adapters.
-    (home / "mirror" / "files" / "markupsafe" / BIG).write_bytes(os.urandom(1_500_000))
-    return home / "mirror"
+    (copy / "files" / "markupsafe" / BIG).write_bytes(os.urandom(1_500_000))
+    return copy
 
 
 def _asgi(app: RoutingIndex, method: str, path: str, headers: dict[str, str]) -> Any:
@@ -75,7 +76,8 @@ def _http(port: int, method: str, path: str, headers: dict[str, str]) -> Any:
         conn.close()
 
 
-def test_served_answers_equal_the_asgi_app(mirror: Path) -> None:
+def test_served_answers_equal_the_asgi_app(big_mirror: Path) -> None:
+    mirror = big_mirror
     app = RoutingIndex(mirror)
     etag = _asgi(app, "GET", "/simple/markupsafe/", {"Accept": PIP_ACCEPT})[1]
     tag = dict(etag)["etag"]
