@@ -5,9 +5,12 @@ exact sdist each one locks (PyPI's file with the lock's sha256; a differing hash
 refused by the plan). Each (pin, interpreter) is one task for the build engine's
 ``build_pins``, run into a staging mirror of its own so tasks never share a
 transaction; ``jobs`` tasks run at once, each told its share of the cores
-(``MAKEFLAGS=-jN`` and friends). Build dependencies come from uv's cache, which
-every build shares. At the end every wheel that built goes into the mirror in one
-``MirrorStore.add`` commit; a failed task is recorded and the others go on.
+(``MAKEFLAGS=-jN`` and friends), the largest sdists first: a big build started last
+would leave the other cores idle while it runs alone, so longest-first (with the sdist's
+size standing in for the build's length) keeps the parallel run close to CPU time / jobs.
+Build dependencies come from uv's cache, which every build shares. At the end every
+wheel that built goes into the mirror in one ``MirrorStore.add`` commit; a failed task
+is recorded and the others go on.
 """
 
 from __future__ import annotations
@@ -40,7 +43,14 @@ if TYPE_CHECKING:
     from poetry_wheelmirror.mirror.pypi import UpstreamProject
     from poetry_wheelmirror.mirror.recipes import Recipe
 
-__all__ = ["BuildTask", "LockBuildRow", "build_tasks", "core_share_env", "staged_wheels"]
+__all__ = [
+    "BuildTask",
+    "LockBuildRow",
+    "build_tasks",
+    "core_share_env",
+    "longest_first",
+    "staged_wheels",
+]
 
 Status = Literal["built", "skipped", "failed", "refused"]
 
@@ -125,6 +135,11 @@ def staged_wheels(
 BuildPins = Callable[..., Any]
 
 
+def longest_first(tasks: Sequence[BuildTask]) -> list[tuple[int, BuildTask]]:
+    """(index, task) pairs, biggest sdist first (ties keep the lock's order)."""
+    return sorted(enumerate(tasks), key=lambda pair: -pair[1].sdist.size)
+
+
 def _run_task(
     task: BuildTask,
     index: int,
@@ -192,8 +207,8 @@ def build_tasks(
     with tempfile.TemporaryDirectory(prefix="wheelmirror-lock-build-") as tmp:
         stage_root = Path(tmp)
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            futures = [
-                pool.submit(
+            futures = {
+                i: pool.submit(
                     _run_task,
                     task,
                     i,
@@ -203,9 +218,9 @@ def build_tasks(
                     env=env,
                     engine_args={**engine_args(), "cache_dir": cache_dir, "progress": progress},
                 )
-                for i, task in enumerate(tasks)
-            ]
-            results = [f.result() for f in futures]
+                for i, task in longest_first(tasks)
+            }
+            results = [futures[i].result() for i in range(len(tasks))]  # the lock's order
         rows = [row for task_rows, _ in results for row in task_rows]
         new: list[NewWheel] = []
         upstreams: dict[NormalizedName, UpstreamProject] = {}

@@ -81,6 +81,13 @@ def wheel_key(filename: str) -> tuple[object, ...]:
     return (name, version, build, tags)
 
 
+def _wheel_keys(upstream: UpstreamProject | None) -> set[tuple[object, ...]]:
+    """The wheel_key of every wheel PyPI lists for a project (none when unknown)."""
+    if upstream is None:
+        return set()
+    return {wheel_key(f.filename) for f in upstream.files if f.is_wheel}
+
+
 def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as f:
@@ -316,8 +323,12 @@ class MirrorStore:
             added: list[str] = []
             present: list[str] = []
             to_copy: list[tuple[NewWheel, Path]] = []
+            pypi_keys: dict[NormalizedName, set[tuple[object, ...]]] = {}
             for wheel in wheels:
-                self._check(wheel, upstream.get(wheel.name) or self.upstream(wheel.name))
+                if wheel.name not in pypi_keys:
+                    known = upstream.get(wheel.name) or self.upstream(wheel.name)
+                    pypi_keys[wheel.name] = _wheel_keys(known)
+                self._check(wheel, pypi_keys[wheel.name])
                 dest = self.wheel_path(wheel.name, wheel.filename)
                 relative = f"files/{wheel.name}/{wheel.filename}"
                 if dest.exists():
@@ -347,7 +358,7 @@ class MirrorStore:
                     dump_document(upstream_snapshot_json(project)),
                     written,
                 )
-            written.extend(self._commit(docs))
+            written.extend(self._commit(docs, upstream))
         return AddResult(added=tuple(added), already_present=tuple(present), written=tuple(written))
 
     def regenerate_index(
@@ -374,10 +385,8 @@ class MirrorStore:
 
     # -- internals ----------------------------------------------------------------------
 
-    def _check(self, wheel: NewWheel, upstream: UpstreamProject | None) -> None:
-        if upstream is not None and wheel_key(wheel.filename) in {
-            wheel_key(f.filename) for f in upstream.files if f.is_wheel
-        }:
+    def _check(self, wheel: NewWheel, pypi_keys: set[tuple[object, ...]]) -> None:
+        if wheel_key(wheel.filename) in pypi_keys:
             msg = f"PyPI already has {wheel.filename}: the mirror never publishes PyPI's filenames"
             raise PublishError(msg)
 
@@ -407,8 +416,14 @@ class MirrorStore:
         name = doc.name if doc else wheel.name
         return PackageDocument(name=name, versions=versions)
 
-    def _commit(self, docs: Mapping[NormalizedName, PackageDocument]) -> list[str]:
-        """Project pages, then the root manifest, then the project list (tree.py)."""
+    def _commit(
+        self,
+        docs: Mapping[NormalizedName, PackageDocument],
+        upstream: Mapping[NormalizedName, UpstreamProject] | None = None,
+    ) -> list[str]:
+        """Project pages, then the root manifest, then the project list (tree.py).
+        *upstream* holds snapshots just written, so they are not read back and re-parsed."""
+        known = upstream or {}
         written: list[str] = []
         old = self.root()
         previous = None
@@ -418,7 +433,7 @@ class MirrorStore:
         files = render_index_tree(
             docs,
             self._doc_sha256,
-            {name: self.upstream(name) for name in docs},
+            {name: known.get(name) or self.upstream(name) for name in docs},
             mirror_name=old.mirror_name if old else self.mirror_name,
             previous=previous,
             now=utc_now(),

@@ -26,9 +26,12 @@ from poetry_wheelmirror.mirror.store import MirrorStore
 from poetry_wheelmirror.mirror.store import NewWheel
 
 
-def _task(name: str) -> BuildTask:
+def _task(name: str, size: int = 1) -> BuildTask:
     sdist = UpstreamFile(
-        filename=f"{name}-1.0.tar.gz", url=f"https://f/{name}-1.0.tar.gz", sha256="a" * 64, size=1
+        filename=f"{name}-1.0.tar.gz",
+        url=f"https://f/{name}-1.0.tar.gz",
+        sha256="a" * 64,
+        size=size,
     )
     return BuildTask(canonicalize_name(name), "1.0", sdist, interpreter=None, python="3.11")
 
@@ -43,6 +46,7 @@ class FakeEngine:
         self.running = 0
         self.most = 0
         self.envs: dict[str, dict[str, str]] = {}
+        self.started: list[str] = []
 
     def __call__(self, pins, *, store: MirrorStore, recipes, **kw):  # type: ignore[no-untyped-def]
         ((name, version),) = pins
@@ -50,6 +54,7 @@ class FakeEngine:
             self.running += 1
             self.most = max(self.most, self.running)
             self.envs[name] = dict(recipes[name].build.env)
+            self.started.append(name)
         time.sleep(0.3)
         with self.lock:
             self.running -= 1
@@ -135,3 +140,24 @@ def test_one_job_runs_one_at_a_time_with_every_core(tmp_path: Path) -> None:
 def test_core_share() -> None:
     assert core_share_env(8, 3)["MAKEFLAGS"] == "-j2"
     assert core_share_env(2, 4)["CMAKE_BUILD_PARALLEL_LEVEL"] == "1"
+
+
+def test_biggest_sdists_start_first_and_rows_keep_the_lock_order(tmp_path: Path) -> None:
+    # A long build started last runs alone on an otherwise idle machine; starting the
+    # biggest sdists first is what keeps --jobs 2 near half the sequential time.
+    engine = FakeEngine(tmp_path / "wheels", fail=set())
+    sizes = {"small": 10, "huge": 7_000_000, "tiny": 1, "medium": 400_000}
+    rows, _ = build_tasks(
+        [_task(name, size) for name, size in sizes.items()],
+        store=MirrorStore(tmp_path / "mirror"),
+        recipes={},
+        build_pins=engine,
+        engine_args=dict,
+        download=lambda sdist, dest: None,
+        cache_dir=tmp_path / "cache",
+        jobs=1,
+        cores=2,
+        progress=lambda m: None,
+    )
+    assert engine.started == ["huge", "medium", "small", "tiny"]
+    assert [r.name for r in rows] == ["small", "huge", "tiny", "medium"]
