@@ -22,9 +22,11 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 DOC = REPO / "docs" / "benchmarks.md"
+README = REPO / "README.md"
 CHART = REPO / "docs" / "benchmarks-install.png"
 DEMO_JSON = REPO / ".cache" / "bench" / "demo.json"
 START, END = "<!-- report:start -->", "<!-- report:end -->"
+DEMO_START, DEMO_END = "<!-- demo-table:start -->", "<!-- demo-table:end -->"
 PY = sys.executable
 
 #: name -> (command, what it shows, --quick variant)
@@ -68,6 +70,11 @@ BENCHES: dict[str, tuple[list[str], str, list[str]]] = {
         [PY, "-m", "bench.bench_router", "--rounds", "3", "--duration", "10"],
         "routing index vs nginx, simpleindex and proxpi, identity and gzip, under wrk (loopback)",
         [PY, "-m", "bench.bench_router", "--rounds", "1", "--duration", "5"],
+    ),
+    "router_cpu": (
+        [PY, "-m", "bench.router_cpu", "--rounds", "2", "--duration", "5"],
+        "routing index: server CPU per request beside nginx and granian's floor",
+        [PY, "-m", "bench.router_cpu", "--rounds", "1", "--duration", "3"],
     ),
 }
 
@@ -151,6 +158,27 @@ def demo_table(started_at: float, code: int) -> list[str]:
     return lines
 
 
+def readme_demo_table(output: str) -> bool:
+    """Put the demo's closing table (this run's) into the README's example; False when
+    the output has no table or the README no markers (the README is left as it is)."""
+    lines = output.splitlines()
+    first = next((i for i, line in enumerate(lines) if line.startswith("client ")), None)
+    last = next(
+        (i for i, line in enumerate(lines) if line.startswith("poetry.lock unchanged")), None
+    )
+    text = README.read_text()
+    if first is None or last is None or last < first or DEMO_START not in text:
+        return False
+    head, rest = text.split(DEMO_START, 1)
+    if DEMO_END not in rest:
+        return False
+    table = "\n".join(line.rstrip() for line in lines[first : last + 1])
+    README.write_text(
+        f"{head}{DEMO_START}\n```\n{table}\n```\n{DEMO_END}{rest.split(DEMO_END, 1)[1]}"
+    )
+    return True
+
+
 def run(name: str, cmd: list[str]) -> tuple[str, str, float, int]:
     shown = " ".join(Path(c).name if c == PY else c for c in cmd).replace(
         "python", ".venv/bin/python", 1
@@ -194,6 +222,8 @@ def main() -> int:
         sections += [f"### {what}", "", f"`{shown}` ({elapsed:.0f} s)", ""]
         if name == "install":
             sections += demo_table(started_at, code)
+            if code == 0 and not args.quick and readme_demo_table(output):
+                print(f"wrote the demo table into {README.relative_to(REPO)}")
         sections += ["```", output, "```", ""]
     sections.append(END)
     block = "\n".join(sections)
