@@ -244,6 +244,15 @@ def ensure_plugin_poetry(
             )
             spec = f"{staged}[{','.join(sorted(extras))}]" if extras else str(staged)
             install.run("self", "add", spec, cwd=config_dir, env=env)
+            # Poetry's installer writes no bytecode, and where PYTHONDONTWRITEBYTECODE is
+            # set (CI images, this machine) Python would compile the plugin's modules on
+            # every run, while Poetry's own were compiled at install (_install_poetry):
+            # compile what `self add` installed too, so both Poetries start alike.
+            subprocess.run(
+                [str(install.python), "-m", "compileall", "-q", str(target / "lib")],
+                check=True,
+                env=clean_env(),
+            )
             stamp.write_text(wheel.name)
         _hold_shared(target)
         _prune_unused(base, wheel_digest)
