@@ -19,6 +19,7 @@ from poetry_wheelmirror.manifest import SourceDist
 from poetry_wheelmirror.mirror.build import BuildOutcome
 from poetry_wheelmirror.mirror.build import BuildReport
 from poetry_wheelmirror.mirror.lockbuild import BuildTask
+from poetry_wheelmirror.mirror.lockbuild import LockBuildRow
 from poetry_wheelmirror.mirror.lockbuild import build_tasks
 from poetry_wheelmirror.mirror.lockbuild import core_share_env
 from poetry_wheelmirror.mirror.pypi import UpstreamFile
@@ -119,10 +120,10 @@ def test_parallel_builds_land_in_one_commit_and_failures_do_not_stop_the_rest(
     assert sum(1 for p in added.added if p.endswith(".whl")) == 3
 
 
-def test_one_job_runs_one_at_a_time_with_every_core(tmp_path: Path) -> None:
-    engine = FakeEngine(tmp_path / "wheels", fail=set())
-    build_tasks(
-        [_task(n) for n in ("alpha", "gamma")],
+def _one_job(engine: FakeEngine, tasks: list[BuildTask], tmp_path: Path) -> list[LockBuildRow]:
+    """build_tasks with --jobs 1 on a 2-core machine, into a mirror under *tmp_path*."""
+    rows, _ = build_tasks(
+        tasks,
         store=MirrorStore(tmp_path / "mirror"),
         recipes={},
         build_pins=engine,
@@ -133,6 +134,12 @@ def test_one_job_runs_one_at_a_time_with_every_core(tmp_path: Path) -> None:
         cores=2,
         progress=lambda m: None,
     )
+    return rows
+
+
+def test_one_job_runs_one_at_a_time_with_every_core(tmp_path: Path) -> None:
+    engine = FakeEngine(tmp_path / "wheels", fail=set())
+    _one_job(engine, [_task(n) for n in ("alpha", "gamma")], tmp_path)
     assert engine.most == 1
     assert engine.envs["gamma"]["MAKEFLAGS"] == "-j2"
 
@@ -147,17 +154,6 @@ def test_biggest_sdists_start_first_and_rows_keep_the_lock_order(tmp_path: Path)
     # biggest sdists first is what keeps --jobs 2 near half the sequential time.
     engine = FakeEngine(tmp_path / "wheels", fail=set())
     sizes = {"small": 10, "huge": 7_000_000, "tiny": 1, "medium": 400_000}
-    rows, _ = build_tasks(
-        [_task(name, size) for name, size in sizes.items()],
-        store=MirrorStore(tmp_path / "mirror"),
-        recipes={},
-        build_pins=engine,
-        engine_args=dict,
-        download=lambda sdist, dest: None,
-        cache_dir=tmp_path / "cache",
-        jobs=1,
-        cores=2,
-        progress=lambda m: None,
-    )
+    rows = _one_job(engine, [_task(name, size) for name, size in sizes.items()], tmp_path)
     assert engine.started == ["huge", "medium", "small", "tiny"]
     assert [r.name for r in rows] == ["small", "huge", "tiny", "medium"]
