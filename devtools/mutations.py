@@ -134,6 +134,25 @@ MUTATIONS: tuple[Mutation, ...] = (
     ),
     # -- eight and more ---------------------------------------------------------------------
     Mutation(
+        "store-pypi-filename",
+        "the mirror never publishes a wheel PyPI already has (spelling aside)",
+        "poetry_wheelmirror/mirror/store.py",
+        "        if wheel_key(wheel.filename) in pypi_keys:\n",
+        "        if False:\n",
+        ("tests/unit/test_store.py::test_refusals_leave_the_mirror_as_it_was",),
+    ),
+    Mutation(
+        "lockbuild-longest-first",
+        "a lock build starts the biggest sdists first and reports in the lock's order",
+        "poetry_wheelmirror/mirror/lockbuild.py",
+        "    return sorted(enumerate(tasks), key=lambda pair: -pair[1].sdist.size)\n",
+        "    return list(enumerate(tasks))\n",
+        (
+            "tests/unit/test_lockbuild.py"
+            "::test_biggest_sdists_start_first_and_rows_keep_the_lock_order",
+        ),
+    ),
+    Mutation(
         "github-upload-digest",
         "GitHub publishing checks the digest GitHub reports for what was uploaded",
         _PUB,
