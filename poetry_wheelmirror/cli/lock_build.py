@@ -67,11 +67,14 @@ def local_platform() -> str:
 
 
 def _table(rows: list[LockBuildRow], added: AddResult, mirror: Path) -> None:
-    header = ("PACKAGE", "VERSION", "PYTHON", "RESULT", "DETAIL")
-    cells = [(r.name, r.version, r.python, r.status, r.detail) for r in rows]
-    widths = [max(len(c[i]) for c in [header, *cells]) for i in range(4)]
+    header = ("PACKAGE", "VERSION", "PYTHON", "RESULT", "SECONDS", "DETAIL")
+    cells = [
+        (r.name, r.version, r.python, r.status, f"{r.seconds:.1f}" if r.seconds else "-", r.detail)
+        for r in rows
+    ]
+    widths = [max(len(c[i]) for c in [header, *cells]) for i in range(5)]
     for row in [header, *cells]:
-        print("  ".join([*(c.ljust(w) for c, w in zip(row[:4], widths)), row[4]]).rstrip())
+        print("  ".join([*(c.ljust(w) for c, w in zip(row[:5], widths)), row[5]]).rstrip())
     counts: dict[str, int] = {}
     for r in rows:
         counts[r.status] = counts.get(r.status, 0) + 1
