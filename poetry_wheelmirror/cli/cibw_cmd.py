@@ -3,10 +3,11 @@
 Both run the same on a laptop: ``fetch-sdist`` downloads a version's sdist from PyPI and
 checks its sha256, ``cibw-config`` writes the recipe as a cibuildwheel config file.
 
-A recipe's ``build.requires`` and ``regenerate-cython`` cannot be said in cibuildwheel's
-options, so when the recipe has either, ``fetch-sdist`` also writes a patched copy of the
-sdist (``DEST/patched/``, the same changes ``wheelmirror build`` makes: see
-``poetry_wheelmirror.mirror.sdist_patch`` and ``mirror.build.cython_regen``) and names
+A recipe's ``build.requires``, ``regenerate-cython`` and ``cpython-compat`` cannot be said
+in cibuildwheel's options, so when the recipe has any, ``fetch-sdist`` also writes a
+patched copy of the sdist (``DEST/patched/``, the same changes ``wheelmirror build``
+makes: see ``poetry_wheelmirror.mirror.sdist_patch``, ``mirror.build.cython_regen`` and
+``mirror.build.cpython_compat``, whose headers go into the copy) and names
 that as the ``path`` to build; the ``sha256`` output stays PyPI's. Cython's output is
 the same C for every platform (it branches on the CPython version at compile time), so
 regenerating it once on the runner serves every build of the matrix.
@@ -216,19 +217,26 @@ def _fetch_sdist(args: argparse.Namespace) -> int:
     epoch = source_date_epoch(sdist.upload_time)
     build_path = dest
     settings = _recipe_build(args, name)
-    if settings is not None and (settings.requires or settings.regenerate_cython):
+    if settings is not None and (
+        settings.requires or settings.regenerate_cython or settings.cpython_compat
+    ):
         from poetry_wheelmirror.mirror.sdist_patch import patch_sdist
 
         mtime = _env_epoch() or epoch
-        prepare = _regenerate(dest.parent, name) if settings.regenerate_cython else None
         build_path = patch_sdist(
-            dest, settings.requires, dest.parent / "patched", epoch=mtime, prepare=prepare
+            dest,
+            settings.requires,
+            dest.parent / "patched",
+            epoch=mtime,
+            prepare=_prepare(settings, dest.parent, name),
         )
         changes = []
         if settings.requires:
             changes.append(f"build requires {', '.join(settings.requires)} added")
         if settings.regenerate_cython:
             changes.append("Cython C regenerated")
+        if settings.cpython_compat:
+            changes.append("CPython compatibility headers added")
         print(f"wheelmirror: {'; '.join(changes)}: {build_path}", file=sys.stderr)
     if args.github_output:
         write_github_output(
@@ -236,6 +244,21 @@ def _fetch_sdist(args: argparse.Namespace) -> int:
         )
     print(build_path)
     return 0
+
+
+def _prepare(settings: BuildSettings, folder: Path, name: str) -> Callable[[Path], None]:
+    """What fetch-sdist changes in the unpacked sdist before repacking it."""
+    regenerate = _regenerate(folder, name) if settings.regenerate_cython else None
+
+    def prepare(top: Path) -> None:
+        if regenerate is not None:
+            regenerate(top)
+        if settings.cpython_compat:
+            from poetry_wheelmirror.mirror.build.cpython_compat import copy_compat_headers
+
+            copy_compat_headers(top)
+
+    return prepare
 
 
 def _regenerate(folder: Path, name: str) -> Callable[[Path], None]:

@@ -7,11 +7,12 @@ alone decides how the wheel is built:
 * ``build``: exactly the recipe's identifiers (``cp311-manylinux_x86_64`` ...), ``skip``
   musllinux and free-threaded builds, and ``archs`` per OS, so
   ``cibuildwheel --print-build-identifiers`` lists what the planner plans;
-* ``environment``: the recipe's variables plus the build constraints, which are written
-  to a file by ``before-all`` (it runs first, in the container on Linux and on the host on
-  macOS) and named by ``PIP_CONSTRAINT`` (pypa/build installs build dependencies with a
-  plain ``pip install``), ``PIP_BUILD_CONSTRAINT`` (pip's own build isolation) and
-  ``UV_BUILD_CONSTRAINT``; ``SOURCE_DATE_EPOCH`` is passed into the container;
+* ``environment``: the recipe's variables (with ``cpython-compat``, CFLAGS/CXXFLAGS that
+  put the compatibility headers first on the include path) plus the build constraints,
+  which are written to a file by ``before-all`` (it runs first, in the container on
+  Linux and on the host on macOS) and named by ``PIP_CONSTRAINT`` (pypa/build installs
+  build dependencies with a plain ``pip install``), ``PIP_BUILD_CONSTRAINT`` (pip's own
+  build isolation) and ``UV_BUILD_CONSTRAINT``; ``SOURCE_DATE_EPOCH`` is passed into the container;
 * ``before-all``: that file, then the system packages (dnf in the manylinux_2_28
   image, Homebrew on macOS); ``before-build``: the recipe's commands;
 * ``repair-wheel-command``: auditwheel (``--strip`` when the recipe says so) or delocate;
@@ -21,7 +22,8 @@ alone decides how the wheel is built:
 The recipe's ``build.requires`` has no cibuildwheel option (a constraint installs
 nothing): ``wheelmirror fetch-sdist`` adds them to a patched copy of the sdist's
 ``[build-system] requires``, the same patch ``wheelmirror build`` applies, and the workflow
-builds that copy.
+builds that copy; with ``cpython-compat`` it also copies the compatibility headers into
+that copy, since the CI build cannot reach the installed wheelmirror's.
 """
 
 from __future__ import annotations
@@ -128,8 +130,14 @@ def _before_all(recipe: Recipe, os_name: str) -> list[str]:
 def cibw_options(recipe: Recipe) -> dict[str, Any]:
     """The ``[tool.cibuildwheel]`` table for *recipe* (plain data, stable order)."""
     build = recipe.build
+    variables = dict(build.env)
+    if build.cpython_compat:
+        # The headers travel inside the patched sdist (fetch-sdist copies them there).
+        from poetry_wheelmirror.mirror.build.cpython_compat import sdist_compat_flags
+
+        variables = sdist_compat_flags(variables)
     # cibuildwheel reads each value as a shell word: quote, so a value means itself.
-    environment = {key: shlex.quote(value) for key, value in sorted(build.env.items())}
+    environment = {key: shlex.quote(value) for key, value in sorted(variables.items())}
     if build.constraints:
         for key in ("PIP_CONSTRAINT", "PIP_BUILD_CONSTRAINT", "UV_BUILD_CONSTRAINT"):
             environment[key] = CONSTRAINTS_FILE

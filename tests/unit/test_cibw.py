@@ -116,6 +116,15 @@ def test_import_check_requires_become_test_requires() -> None:
     assert options["test-requires"] == ["ruamel.yaml<0.18"]
 
 
+def test_cpython_compat_puts_the_sdists_headers_first_on_the_include_path() -> None:
+    text = PLAIN + '\n[build]\ncpython-compat = true\nenv = { CFLAGS = "-O1 -g0" }\n'
+    options = cibw_options(parse_recipe(text))
+    assert options["environment"] == {
+        "CFLAGS": "'-I_wheelmirror_compat -O1 -g0'",
+        "CXXFLAGS": "-I_wheelmirror_compat",
+    }
+
+
 def test_dnf_names() -> None:
     assert dnf_package_names(("zlib1g-dev", "libbar-dev", "make")) == [
         "zlib-devel",
@@ -166,7 +175,9 @@ def test_parse_pin(value: str, need: bool, expected: tuple[str, str | None]) -> 
     assert parse_name_or_pin(value, need_version=need) == expected
 
 
-@pytest.mark.parametrize(("value", "need"), [("grpcio", True), ("grpcio==", False), ("../x", False)])
+@pytest.mark.parametrize(
+    ("value", "need"), [("grpcio", True), ("grpcio==", False), ("../x", False)]
+)
 def test_parse_pin_refuses(value: str, need: bool) -> None:
     with pytest.raises(ConfigError):
         parse_name_or_pin(value, need_version=need)
@@ -185,8 +196,15 @@ def test_cibw_config_command_writes_file_and_step_outputs(
     monkeypatch.setenv("GITHUB_OUTPUT", str(output))
     config = tmp_path / "sub" / "grpcio.toml"
     code = main(
-        ["cibw-config", "grpcio==1.48.2", "--recipes", str(ROOT / "recipes"), "-o", str(config),
-         "--github-output"]
+        [
+            "cibw-config",
+            "grpcio==1.48.2",
+            "--recipes",
+            str(ROOT / "recipes"),
+            "-o",
+            str(config),
+            "--github-output",
+        ]
     )
     assert code == 0
     assert capsys.readouterr().out.strip() == str(config)
@@ -206,8 +224,17 @@ def test_github_output_without_the_variable_is_a_clear_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.delenv("GITHUB_OUTPUT", raising=False)
-    code = main(["cibw-config", "markupsafe", "--recipes", str(ROOT / "recipes"), "-o",
-                 str(tmp_path / "c.toml"), "--github-output"])
+    code = main(
+        [
+            "cibw-config",
+            "markupsafe",
+            "--recipes",
+            str(ROOT / "recipes"),
+            "-o",
+            str(tmp_path / "c.toml"),
+            "--github-output",
+        ]
+    )
     assert code == ConfigError.exit_code
     assert "$GITHUB_OUTPUT is not set" in capsys.readouterr().err
 
@@ -266,6 +293,26 @@ def test_patched_sdist_gets_the_recipes_requires_and_a_legacy_backend(tmp_path: 
     # The original is left alone: it is the file whose sha256 PyPI lists.
     with tarfile.open(sdist) as tf:
         assert "oldpkg-1.0/pyproject.toml" not in tf.getnames()
+
+
+def test_fetch_sdist_prepare_copies_the_compat_headers(tmp_path: Path) -> None:
+    import tarfile
+
+    from poetry_wheelmirror.cli.cibw_cmd import _prepare
+    from poetry_wheelmirror.mirror.build.cpython_compat import COMPAT_HEADERS
+    from poetry_wheelmirror.mirror.build.cpython_compat import compat_include_dir
+    from poetry_wheelmirror.mirror.recipes import parse_recipe as parse
+    from poetry_wheelmirror.mirror.sdist_patch import patch_sdist
+
+    settings = parse(PLAIN + "\n[build]\ncpython-compat = true\n").build
+    sdist = _tiny_sdist(tmp_path / "in")
+    prepare = _prepare(settings, tmp_path, "oldpkg")
+    patched = patch_sdist(sdist, [], tmp_path / "out", epoch=1_663_815_000, prepare=prepare)
+    with tarfile.open(patched) as tf:
+        for header in COMPAT_HEADERS:
+            copied = tf.extractfile(f"oldpkg-1.0/_wheelmirror_compat/{header}")
+            assert copied is not None
+            assert copied.read() == (compat_include_dir() / header).read_bytes()
 
 
 def test_patching_is_byte_reproducible(tmp_path: Path) -> None:
@@ -329,7 +376,9 @@ def test_collect_records_pypis_sdist_not_the_patched_copy(tmp_path: Path) -> Non
         def project(self, name: str, *, revalidate: bool = False) -> UpstreamProject:
             return project
 
-    wheel = make_wheel(tmp_path / "wheelhouse", "grpcio-1.48.2-cp311-cp311-manylinux_2_28_x86_64.whl")
+    wheel = make_wheel(
+        tmp_path / "wheelhouse", "grpcio-1.48.2-cp311-cp311-manylinux_2_28_x86_64.whl"
+    )
     store = MirrorStore(tmp_path / "mirror")
     recipes = load_recipes(ROOT / "recipes")
     collect_wheels([wheel.parent], store=store, pypi=Pypi(), recipes=recipes)  # type: ignore[arg-type]
