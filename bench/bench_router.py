@@ -46,7 +46,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import threading
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -157,15 +156,13 @@ def make_mirror(root: Path) -> None:
 
 @contextlib.contextmanager
 def upstream_server() -> Iterator[str]:
+    sys.path.insert(0, str(REPO))
+    from devtools.loopback import serving
+
     handler = functools.partial(_PageHandler, directory=str(PAGES))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(server):
         yield f"http://127.0.0.1:{server.server_address[1]}/simple/"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 class _PageHandler(http.server.SimpleHTTPRequestHandler):

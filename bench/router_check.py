@@ -51,13 +51,14 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def run_server(cmd: list[str], env: dict[str, str], cwd: Path) -> Iterator[None]:
-    """Run a server process for the duration of the block; SIGINT, then kill, at the end."""
+def run_server(cmd: list[str], env: dict[str, str], cwd: Path) -> Iterator[int]:
+    """Run a server process for the duration of the block and yield its pid; SIGINT,
+    then kill, at the end."""
     proc = subprocess.Popen(
         cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
-        yield
+        yield proc.pid
     finally:
         proc.send_signal(signal.SIGINT)
         try:

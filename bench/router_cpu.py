@@ -24,9 +24,7 @@ import argparse
 import contextlib
 import os
 import statistics
-import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 from bench.bench_router import CACHE
@@ -44,6 +42,7 @@ from bench.router_check import Sampler
 from bench.router_check import free_port
 from bench.router_check import nginx_binary
 from bench.router_check import nginx_conf
+from bench.router_check import run_server
 from bench.router_check import wait_ok
 
 SERVERS = ("wheelmirror", "nginx", "granian floor")
@@ -60,22 +59,6 @@ def cpu_seconds(pid: int) -> float:
             fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
             total += int(fields[11]) + int(fields[12])  # utime, stime (clock ticks)
     return total / os.sysconf("SC_CLK_TCK")
-
-
-@contextlib.contextmanager
-def process(cmd: list[str], cwd: Path) -> Iterator[int]:
-    proc = subprocess.Popen(
-        cmd, env=_clean_env(), cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    try:
-        yield proc.pid
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def floor_app(port: int, root: Path) -> None:
@@ -136,19 +119,19 @@ def main() -> int:
     with contextlib.ExitStack() as stack:
         upstream = stack.enter_context(upstream_server())
         pids = {}
-        pids["wheelmirror"] = stack.enter_context(process(
+        pids["wheelmirror"] = stack.enter_context(run_server(
             [sys.executable, "-m", "poetry_wheelmirror.cli.main", "serve", "--mirror",
              str(work / "mirror"), "--port", str(ports["wheelmirror"]), "--upstream", upstream,
-             "--cache-dir", str(work / "wm-cache")], REPO))  # fmt: skip
+             "--cache-dir", str(work / "wm-cache")], _clean_env(), REPO))  # fmt: skip
         root = work / "nginx"
         expects = prerender_for_nginx(urls["wheelmirror"], root)
         conf = nginx_conf(root, ports["nginx"])
-        pids["nginx"] = stack.enter_context(process(
+        pids["nginx"] = stack.enter_context(run_server(
             [nginx, "-c", str(conf), "-p", str(root), "-e", str(root / "logs" / "error.log")],
-            work))  # fmt: skip
-        pids["granian floor"] = stack.enter_context(process(
+            _clean_env(), work))  # fmt: skip
+        pids["granian floor"] = stack.enter_context(run_server(
             [sys.executable, "-m", "bench.router_cpu", "--floor", str(ports["granian floor"]),
-             str(root)], REPO))  # fmt: skip
+             str(root)], _clean_env(), REPO))  # fmt: skip
         for server in SERVERS:
             for name in PACKAGES:
                 wait_ok(urls[server].format(name=name), MODES["identity"])

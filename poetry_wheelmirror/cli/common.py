@@ -10,13 +10,17 @@ from __future__ import annotations
 import argparse
 import math
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from poetry_wheelmirror.client import CachedClient
 from poetry_wheelmirror.client import default_cache_dir
 from poetry_wheelmirror.config import DEFAULT_MIRROR_URL
 from poetry_wheelmirror.config import MIRROR_ENV
 from poetry_wheelmirror.errors import ConfigError
+
+_T = TypeVar("_T")
 
 __all__ = [
     "add_client_options",
@@ -129,51 +133,51 @@ def _exact(version: str) -> bool:
 # -- argparse type= validators ------------------------------------------------------------
 
 
+def _valid(value: str, parse: Callable[[str], _T], ok: Callable[[_T], bool], problem: str) -> _T:
+    """``parse(value)`` when it parses and passes *ok*, else argparse's error
+    ``'VALUE' PROBLEM``."""
+    try:
+        parsed: _T | None = parse(value)
+    except ValueError:
+        parsed = None
+    if parsed is None or not ok(parsed):
+        msg = f"{value!r} {problem}"
+        raise argparse.ArgumentTypeError(msg)
+    return parsed
+
+
 def positive_seconds_arg(value: str) -> float:
     """A finite number of seconds above zero."""
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = math.nan
-    if not math.isfinite(seconds) or seconds <= 0:
-        msg = f"{value!r} is not a positive number of seconds"
-        raise argparse.ArgumentTypeError(msg)
-    return seconds
+    return _valid(
+        value, float, lambda s: math.isfinite(s) and s > 0, "is not a positive number of seconds"
+    )
 
 
 def non_negative_number_arg(value: str) -> float:
     """A finite number, zero or more."""
-    try:
-        number = float(value)
-    except ValueError:
-        number = math.nan
-    if not math.isfinite(number) or number < 0:
-        msg = f"{value!r} is not a number >= 0"
-        raise argparse.ArgumentTypeError(msg)
-    return number
+    return _valid(value, float, lambda n: math.isfinite(n) and n >= 0, "is not a number >= 0")
 
 
 def port_arg(value: str) -> int:
     """A TCP port, 0-65535 (0: any free port)."""
+    return _valid(
+        value, int, lambda p: 0 <= p <= 65535, "is not a port number (0-65535; 0 picks a free one)"
+    )
+
+
+def _checked(check: Callable[[str], _T], value: str) -> _T:
+    """``check(value)``, its ConfigError turned into argparse's error (same message)."""
     try:
-        port = int(value)
-    except ValueError:
-        port = -1
-    if not 0 <= port <= 65535:
-        msg = f"{value!r} is not a port number (0-65535; 0 picks a free one)"
-        raise argparse.ArgumentTypeError(msg)
-    return port
+        return check(value)
+    except ConfigError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def platform_arg(value: str) -> str:
     """A known platform name or a well-formed platform tag; suggests the closest name."""
-    from poetry_wheelmirror.errors import ConfigError
     from poetry_wheelmirror.selection import check_platform
 
-    try:
-        return check_platform(value)
-    except ConfigError as e:
-        raise argparse.ArgumentTypeError(str(e)) from None
+    return _checked(check_platform, value)
 
 
 def python_version_arg(value: str) -> str:
@@ -189,10 +193,7 @@ def mirror_location_arg(value: str) -> str:
     """A mirror URL (https, http on loopback, file) or an existing directory, as a base URL."""
     from poetry_wheelmirror.config import check_mirror_location
 
-    try:
-        return check_mirror_location(value)
-    except ConfigError as e:
-        raise argparse.ArgumentTypeError(str(e)) from None
+    return _checked(check_mirror_location, value)
 
 
 def existing_mirror_arg(value: str) -> str:

@@ -17,11 +17,12 @@ from pathlib import Path
 import pytest
 
 from devtools.cleanenv import clean_env
+from devtools.cli import REPO
+from devtools.cli import run_source_cli
 from devtools.static_server import serve_static
 
 pytestmark = pytest.mark.e2e
 
-REPO = Path(__file__).resolve().parents[2]
 CP = f"cp{sys.version_info[0]}{sys.version_info[1]}"
 PINS = ["markupsafe==2.0.1", "crcmod==1.7"]
 
@@ -32,15 +33,7 @@ def _env() -> dict[str, str]:
 
 
 def wheelmirror(*args: str, cache: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "poetry_wheelmirror.cli.main", *args, "--cache-dir", str(cache)],
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-        cwd=REPO,
-    )
+    return run_source_cli(*args, cache=cache, timeout=900)
 
 
 def snapshot(root: Path) -> dict[str, tuple[bytes, int]]:
@@ -156,7 +149,9 @@ def test_index_regeneration_is_offline_and_deterministic(built: Built, tmp_path:
     copy = tmp_path / "mirror"
     shutil.copytree(built.mirror, copy)
     shutil.rmtree(copy / "simple")
-    result = wheelmirror("index", "--mirror", str(copy), "--offline", cache=tmp_path / "empty-cache")
+    result = wheelmirror(
+        "index", "--mirror", str(copy), "--offline", cache=tmp_path / "empty-cache"
+    )
     assert result.returncode == 0, result.stderr
     for page in sorted((built.mirror / "simple").rglob("*")):
         if page.is_file():

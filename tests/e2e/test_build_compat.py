@@ -21,10 +21,10 @@ from typing import Any
 import pytest
 
 from devtools.cleanenv import clean_env
+from devtools.cli import run_source_cli
 
 pytestmark = pytest.mark.e2e
 
-REPO = Path(__file__).resolve().parents[2]
 COMPAT = "build with CPython compatibility headers for removed C API"
 
 #: Run in a venv with only the built wheel: proves the C extension does the work.
@@ -76,30 +76,18 @@ def _build(
 ) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
     tmp_path.mkdir(parents=True, exist_ok=True)
     report = tmp_path / "report.json"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "poetry_wheelmirror.cli.main",
-            "build",
-            pin,
-            "--mirror",
-            str(tmp_path / "mirror"),
-            "--recipes",
-            str(recipes or tmp_path),  # by default no recipe: the automatic fixes alone
-            "--write-recipe",
-            str(tmp_path / "written"),
-            "--report",
-            str(report),
-            "--cache-dir",
-            str(tmp_path / "cache"),
-        ],
-        env=clean_env(PIP_CONFIG_FILE=os.devnull),
-        capture_output=True,
-        text=True,
-        timeout=1800,
-        check=False,
-        cwd=REPO,
+    result = run_source_cli(
+        "build",
+        pin,
+        "--mirror",
+        str(tmp_path / "mirror"),
+        "--recipes",
+        str(recipes or tmp_path),  # by default no recipe: the automatic fixes alone
+        "--write-recipe",
+        str(tmp_path / "written"),
+        "--report",
+        str(report),
+        cache=tmp_path / "cache",
     )
     assert report.is_file(), result.stderr[-3000:]
     outcome: dict[str, Any] = json.loads(report.read_text())["outcomes"][0]

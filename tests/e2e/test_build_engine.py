@@ -12,25 +12,12 @@ from pathlib import Path
 import pytest
 
 from devtools.cleanenv import clean_env
+from devtools.cli import REPO
+from devtools.cli import run_source_cli as wheelmirror
 
 pytestmark = pytest.mark.e2e
 
-REPO = Path(__file__).resolve().parents[2]
 PY = f"{sys.version_info[0]}.{sys.version_info[1]}"
-
-
-def wheelmirror(
-    *args: str, cache: Path, python: str = sys.executable
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [python, "-m", "poetry_wheelmirror.cli.main", *args, "--cache-dir", str(cache)],
-        env=clean_env(PIP_CONFIG_FILE=os.devnull),
-        capture_output=True,
-        text=True,
-        timeout=1800,
-        check=False,
-        cwd=REPO,
-    )
 
 
 def test_automatic_fix_is_retried_and_its_recipe_makes_the_next_build_direct(

@@ -8,48 +8,35 @@ libxml2-dev, libxslt1-dev and libpq-dev installed. lxml takes several minutes on
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from devtools.cleanenv import clean_env
+from devtools.cli import REPO
+from devtools.cli import run_source_cli
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-REPO = Path(__file__).resolve().parents[2]
 CP = f"cp{sys.version_info[0]}{sys.version_info[1]}"
 
 
 @pytest.mark.timeout(3600)
 def test_system_library_users_become_manylinux_wheels(tmp_path: Path) -> None:
     mirror, report = tmp_path / "mirror", tmp_path / "report.json"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "poetry_wheelmirror.cli.main",
-            "build",
-            "lxml==4.9.0",
-            "psycopg2==2.9.3",
-            "--mirror",
-            str(mirror),
-            "--recipes",
-            str(REPO / "recipes"),
-            "--report",
-            str(report),
-            "--cache-dir",
-            str(tmp_path / "cache"),
-        ],
-        env=clean_env(PIP_CONFIG_FILE=os.devnull),
-        capture_output=True,
-        text=True,
+    result = run_source_cli(
+        "build",
+        "lxml==4.9.0",
+        "psycopg2==2.9.3",
+        "--mirror",
+        str(mirror),
+        "--recipes",
+        str(REPO / "recipes"),
+        "--report",
+        str(report),
+        cache=tmp_path / "cache",
         timeout=3600,
-        check=False,
-        cwd=REPO,
     )
     assert result.returncode == 0, result.stderr[-4000:]
     grafted = {"lxml": "libxml2", "psycopg2": "libpq"}

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shlex
 import shutil
@@ -24,6 +25,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from devtools.cleanenv import clean_env
 from poetry_wheelmirror.cli.main import build_parser
 from poetry_wheelmirror.mirror.cibw import build_identifiers
 from poetry_wheelmirror.mirror.cibw import target_for_identifier
@@ -47,6 +49,34 @@ def _tool(name: str) -> str:
     if found is None:
         pytest.fail(f"{name} is not installed (it is in the dev extra)")
     return found
+
+
+def _run_step(
+    argv: list[str], output: Path, timeout: int = 300
+) -> tuple[subprocess.CompletedProcess[str], dict[str, str]]:
+    """``wheelmirror ARGV --github-output`` as a workflow step runs it (GITHUB_OUTPUT set,
+    no local pip settings); asserts it succeeded and returns its result and the step
+    outputs it wrote."""
+    result = subprocess.run(
+        [str(BIN / "wheelmirror"), *argv, "--github-output"],
+        env=clean_env(GITHUB_OUTPUT=str(output), PIP_CONFIG_FILE=os.devnull),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    outputs = dict(line.split("=", 1) for line in output.read_text().splitlines())
+    return result, outputs
+
+
+def _fetch_sdist(
+    tmp_path: Path, spec: str, sha256: str, recipes: Path, timeout: int = 300
+) -> tuple[subprocess.CompletedProcess[str], dict[str, str]]:
+    """The build job's fetch-sdist step for *spec*, into tmp_path/sdist (see _run_step)."""
+    argv = ["fetch-sdist", spec, "--dest", str(tmp_path / "sdist"), "--sha256", sha256]
+    argv += ["--recipes", str(recipes), "--cache-dir", str(tmp_path / "cache")]
+    return _run_step(argv, tmp_path / "sdist.out", timeout)
 
 
 @pytest.fixture(scope="module")
@@ -209,10 +239,6 @@ def test_build_job_steps_run_locally_and_write_the_outputs_the_workflow_reads(
     """The build job's two wheelmirror steps as the runner runs them (fetch-sdist asks
     PyPI and checks the sha256; cibuildwheel itself needs Docker or a Mac, so it is
     checked with --print-build-identifiers below)."""
-    import os
-
-    from devtools.cleanenv import clean_env
-
     read = set(re.findall(r"steps\.(sdist|config)\.outputs\.([a-z0-9-]+)", WORKFLOW.read_text()))
     written = set()
     for step, argv in {
@@ -235,17 +261,7 @@ def test_build_job_steps_run_locally_and_write_the_outputs_the_workflow_reads(
             str(tmp_path / "c.toml"),
         ],
     }.items():
-        output = tmp_path / f"{step}.out"
-        result = subprocess.run(
-            [str(BIN / "wheelmirror"), *argv, "--github-output"],
-            env=clean_env(GITHUB_OUTPUT=str(output), PIP_CONFIG_FILE=os.devnull),
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        assert result.returncode == 0, result.stderr
-        outputs = dict(line.split("=", 1) for line in output.read_text().splitlines())
+        _, outputs = _run_step(argv, tmp_path / f"{step}.out")
         assert Path(outputs["path"]).is_file()
         written |= {(step, key) for key in outputs}
     assert read == written
@@ -261,37 +277,13 @@ def test_fetch_sdist_patches_in_the_recipes_build_requires(tmp_path: Path) -> No
     reaches cibuildwheel only through the patched copy fetch-sdist writes (a real 22 MB
     download from PyPI, about 6 s), while the sha256 output stays PyPI's."""
     import hashlib
-    import os
     import tarfile
 
     import tomlkit
 
-    from devtools.cleanenv import clean_env
-
-    output = tmp_path / "sdist.out"
-    result = subprocess.run(
-        [
-            str(BIN / "wheelmirror"),
-            "fetch-sdist",
-            "grpcio==1.48.2",
-            "--dest",
-            str(tmp_path / "sdist"),
-            "--sha256",
-            GRPCIO_SDIST_SHA256,
-            "--recipes",
-            str(ROOT / "recipes"),
-            "--cache-dir",
-            str(tmp_path / "cache"),
-            "--github-output",
-        ],
-        env=clean_env(GITHUB_OUTPUT=str(output), PIP_CONFIG_FILE=os.devnull),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    result, outputs = _fetch_sdist(
+        tmp_path, "grpcio==1.48.2", GRPCIO_SDIST_SHA256, ROOT / "recipes"
     )
-    assert result.returncode == 0, result.stderr
-    outputs = dict(line.split("=", 1) for line in output.read_text().splitlines())
     assert set(outputs) == {"path", "sha256", "source-date-epoch"}
     patched = Path(outputs["path"])
     assert patched == tmp_path / "sdist" / "patched" / "grpcio-1.48.2.tar.gz"
@@ -320,10 +312,7 @@ def test_fetch_sdist_regenerates_cython_c_when_the_recipe_says_so(tmp_path: Path
     3.11 (longintrepr.h): a recipe with `regenerate-cython = true` builds locally, and
     cibuildwheel on CI gets the same regenerated C through fetch-sdist's patched copy
     (real sdist from PyPI; Cython < 3 installed from PyPI into a throwaway venv)."""
-    import os
     import tarfile
-
-    from devtools.cleanenv import clean_env
 
     recipes = tmp_path / "recipes"
     recipes.mkdir()
@@ -331,31 +320,10 @@ def test_fetch_sdist_regenerates_cython_c_when_the_recipe_says_so(tmp_path: Path
         'name = "frozenlist"\nversions = ["1.3.0"]\npython = ["3.11"]\n'
         'platforms = ["linux-x86_64"]\n\n[build]\nregenerate-cython = true\n'
     )
-    output = tmp_path / "sdist.out"
-    result = subprocess.run(
-        [
-            str(BIN / "wheelmirror"),
-            "fetch-sdist",
-            "frozenlist==1.3.0",
-            "--dest",
-            str(tmp_path / "sdist"),
-            "--sha256",
-            FROZENLIST_SDIST_SHA256,
-            "--recipes",
-            str(recipes),
-            "--cache-dir",
-            str(tmp_path / "cache"),
-            "--github-output",
-        ],
-        env=clean_env(GITHUB_OUTPUT=str(output), PIP_CONFIG_FILE=os.devnull),
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
+    result, outputs = _fetch_sdist(
+        tmp_path, "frozenlist==1.3.0", FROZENLIST_SDIST_SHA256, recipes, timeout=600
     )
-    assert result.returncode == 0, result.stderr
     assert "Cython C regenerated" in result.stderr
-    outputs = dict(line.split("=", 1) for line in output.read_text().splitlines())
     assert outputs["sha256"] == FROZENLIST_SDIST_SHA256
     member = "frozenlist-1.3.0/frozenlist/_frozenlist.c"
     with tarfile.open(outputs["path"]) as tf:
