@@ -142,6 +142,14 @@ MUTATIONS: tuple[Mutation, ...] = (
         ("tests/unit/test_store.py::test_refusals_leave_the_mirror_as_it_was",),
     ),
     Mutation(
+        "build-pure-fallback",
+        "a build whose C failed to compile and fell back to pure Python is not published",
+        "poetry_wheelmirror/mirror/build/attempt.py",
+        "        if not extension_modules(built[0]) and _COMPILE_ERROR.search(\n",
+        "        if False and _COMPILE_ERROR.search(\n",
+        ("tests/e2e/test_build_fallback.py",),
+    ),
+    Mutation(
         "lockbuild-longest-first",
         "a lock build starts the biggest sdists first and reports in the lock's order",
         "poetry_wheelmirror/mirror/lockbuild.py",

@@ -11,6 +11,7 @@ classifier.
 from __future__ import annotations
 
 import importlib.metadata
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from poetry_wheelmirror.mirror.build.cpython_compat import add_compat_flags
 from poetry_wheelmirror.mirror.build.cython_regen import regenerate_cython
+from poetry_wheelmirror.mirror.build.diagnose import failed_step_output
 from poetry_wheelmirror.mirror.build.fixes import system_key
 from poetry_wheelmirror.mirror.build.importcheck import import_check
 from poetry_wheelmirror.mirror.build.job import StepFailed
@@ -25,6 +27,7 @@ from poetry_wheelmirror.mirror.build.job import StepLog
 from poetry_wheelmirror.mirror.build.job import tool_env
 from poetry_wheelmirror.mirror.build.repair import repair_wheel
 from poetry_wheelmirror.mirror.build.sysdeps import install_system_packages
+from poetry_wheelmirror.mirror.build.wheelfile import extension_modules
 from poetry_wheelmirror.mirror.sdist_patch import add_build_requires
 from poetry_wheelmirror.mirror.sdist_patch import sdist_epoch
 from poetry_wheelmirror.mirror.sdist_patch import unpack_sdist
@@ -36,6 +39,10 @@ if TYPE_CHECKING:
 __all__ = ["Attempt", "AttemptResult"]
 
 _CONSTRAINT_VARS = ("PIP_CONSTRAINT", "PIP_BUILD_CONSTRAINT", "UV_BUILD_CONSTRAINT")
+
+
+#: A compiler's error line (gcc/clang: ``file.c:12:3: error: ...``).
+_COMPILE_ERROR = re.compile(r"^\s*\S+\.(c|cc|cpp|cxx|h|hh|hpp)(:\d+)+: (fatal )?error:", re.M)
 
 
 @dataclass(frozen=True)
@@ -134,6 +141,16 @@ class Attempt:
         built = sorted(out.glob("*.whl"))
         if len(built) != 1:
             raise self._fail("build", f"the build produced {len(built)} wheels, expected one")
+        if not extension_modules(built[0]) and _COMPILE_ERROR.search(
+            failed_step_output(self.log.path.read_text(errors="replace"))
+        ):
+            # A setup.py that catches its failed extension build and packages the pure
+            # Python fallback (coverage 6.5 on CPython 3.13) makes a wheel that imports
+            # but lost its C: never publish that as a build of the package.
+            raise self._fail(
+                "build",
+                "the C extension did not compile and the build fell back to pure Python",
+            )
         repaired = repair_wheel(
             built[0], log=self.log, env=env, work=self.work, strip=self.settings.strip
         )
