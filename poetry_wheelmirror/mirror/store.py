@@ -323,11 +323,16 @@ class MirrorStore:
             added: list[str] = []
             present: list[str] = []
             to_copy: list[tuple[NewWheel, Path]] = []
+            # Each project's PyPI snapshot is read (or taken from *upstream*) once, for the
+            # checks here and for the index pages _commit renders.
+            known: dict[NormalizedName, UpstreamProject] = dict(upstream)
             pypi_keys: dict[NormalizedName, set[tuple[object, ...]]] = {}
             for wheel in wheels:
                 if wheel.name not in pypi_keys:
-                    known = upstream.get(wheel.name) or self.upstream(wheel.name)
-                    pypi_keys[wheel.name] = _wheel_keys(known)
+                    project = known.get(wheel.name) or self.upstream(wheel.name)
+                    if project is not None:
+                        known[wheel.name] = project
+                    pypi_keys[wheel.name] = _wheel_keys(project)
                 self._check(wheel, pypi_keys[wheel.name])
                 dest = self.wheel_path(wheel.name, wheel.filename)
                 relative = f"files/{wheel.name}/{wheel.filename}"
@@ -358,7 +363,7 @@ class MirrorStore:
                     dump_document(upstream_snapshot_json(project)),
                     written,
                 )
-            written.extend(self._commit(docs, upstream))
+            written.extend(self._commit(docs, known))
         return AddResult(added=tuple(added), already_present=tuple(present), written=tuple(written))
 
     def regenerate_index(
@@ -422,7 +427,7 @@ class MirrorStore:
         upstream: Mapping[NormalizedName, UpstreamProject] | None = None,
     ) -> list[str]:
         """Project pages, then the root manifest, then the project list (tree.py).
-        *upstream* holds snapshots just written, so they are not read back and re-parsed."""
+        *upstream* holds snapshots already in hand, so they are not read back and re-parsed."""
         known = upstream or {}
         written: list[str] = []
         old = self.root()
