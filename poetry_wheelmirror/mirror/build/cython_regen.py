@@ -62,9 +62,9 @@ def regenerate_cython(
     interpreter: Path,
 ) -> int:
     """Re-run Cython < 3 on every generated C file's source; the number regenerated."""
-    targets = {c: pyx for c, pyx in generated_c_files(src).items() if pyx is not None}
+    targets = {c: source for c, source in generated_c_files(src).items() if source}
     if not targets:
-        log.note("regenerate-cython: no Cython-generated C with its .pyx in this sdist")
+        log.note("regenerate-cython: no Cython-generated C with its .pyx or .py in this sdist")
         return 0
     venv = work / "cython-env"
     python = venv / "bin" / "python"
@@ -95,7 +95,7 @@ def regenerate_cython(
     level = ["-3"] if _language_level_3(src) else []
     includes = ["-I", str(src)] + (["-I", str(src / "src")] if (src / "src").is_dir() else [])
     log.say(f"regenerating {len(targets)} Cython C file(s) with Cython<3")
-    for c_file, pyx in sorted(targets.items()):
+    for c_file, source in sorted(targets.items()):
         cplus = ["--cplus"] if c_file.suffix == ".cpp" else []
         argv = [
             str(python),
@@ -105,10 +105,10 @@ def regenerate_cython(
             *level,
             *includes,
             "-I",
-            str(pyx.parent),
+            str(source.parent),
             "-o",
             str(c_file),
-            str(pyx),
+            str(source),
         ]
         log.run("regenerate cython", argv, env=env, cwd=src)
     return len(targets)
