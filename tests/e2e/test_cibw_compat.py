@@ -14,13 +14,13 @@ import os
 import shlex
 import subprocess
 import sys
-import venv
 from pathlib import Path
 
 import tomllib
 
 from devtools.cleanenv import clean_env
 from devtools.cli import run_wheelmirror
+from devtools.pipuv_mirror import venv_python
 
 RECIPE = """name = "editdistance"
 versions = ["0.6.0"]
@@ -75,9 +75,7 @@ def test_the_patched_sdist_builds_with_the_config_environment_and_not_without(
     assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
     (wheel,) = (tmp_path / "wheels").glob("editdistance-0.6.0-cp311-*.whl")
     # The import check cibuildwheel's test-command runs, in a clean venv.
-    check = tmp_path / "check"
-    venv.create(check, with_pip=True)
-    python = check / "bin" / "python"
+    python = venv_python(tmp_path / "check")
     env = clean_env(PIP_CONFIG_FILE=os.devnull)
     subprocess.run(
         [str(python), "-m", "pip", "install", "-q", "--no-deps", str(wheel)], env=env, check=True
