@@ -158,6 +158,15 @@ def demo_table(started_at: float, code: int) -> list[str]:
     return lines
 
 
+def between_markers(text: str, start: str, end: str, block: str) -> str | None:
+    """*text* with everything from *start* to *end* (both included) replaced by *block*;
+    None when *text* lacks either marker after the other."""
+    head, found, rest = text.partition(start)
+    if not found or end not in rest:
+        return None
+    return head + block + rest.split(end, 1)[1]
+
+
 def readme_demo_table(output: str) -> bool:
     """Put the demo's closing table (this run's) into the README's example; False when
     the output has no table or the README no markers (the README is left as it is)."""
@@ -166,16 +175,14 @@ def readme_demo_table(output: str) -> bool:
     last = next(
         (i for i, line in enumerate(lines) if line.startswith("poetry.lock unchanged")), None
     )
-    text = README.read_text()
-    if first is None or last is None or last < first or DEMO_START not in text:
-        return False
-    head, rest = text.split(DEMO_START, 1)
-    if DEMO_END not in rest:
+    if first is None or last is None or last < first:
         return False
     table = "\n".join(line.rstrip() for line in lines[first : last + 1])
-    README.write_text(
-        f"{head}{DEMO_START}\n```\n{table}\n```\n{DEMO_END}{rest.split(DEMO_END, 1)[1]}"
-    )
+    block = f"{DEMO_START}\n```\n{table}\n```\n{DEMO_END}"
+    text = between_markers(README.read_text(), DEMO_START, DEMO_END, block)
+    if text is None:
+        return False
+    README.write_text(text)
     return True
 
 
@@ -227,12 +234,10 @@ def main() -> int:
         sections += ["```", output, "```", ""]
     sections.append(END)
     block = "\n".join(sections)
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        text = head + block + rest.split(END, 1)[1]
-    else:
-        title, _, body = text.partition("\n")
+    old = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
+    text = between_markers(old, START, END, block)
+    if text is None:
+        title, _, body = old.partition("\n")
         text = f"{title}\n\n{block}\n{body}"
     DOC.write_text(text)
     print(
